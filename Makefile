@@ -1,0 +1,62 @@
+# edreflect-edfi: two commands do everything on a fresh machine: `make build` and `make test`.
+# Optional variables (environment or `make VAR=...`): DATA_PRODUCT, WAREHOUSE, EDFI_OUTPUT,
+# EDFI_DISTRICT_ID, EDFI_SCHOOL_YEARS. See README.md.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DATA_PRODUCT WAREHOUSE EDFI_OUTPUT EDFI_DISTRICT_ID EDFI_SCHOOL_YEARS
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: build test venv extract load sample dbt docs serve-docs generate lint bench clean lock
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## build: extract -> raw -> (validate) -> dbt -> (validate) -> Ed-Fi JSONL -> (validate)
+build: $(STAMP)
+	$(PY) -m extract build
+
+## test: the whole test suite (starts its own OpenSSH server on 127.0.0.1)
+test: $(STAMP)
+	$(PY) -m pytest
+
+## extract: download the data product (SFTP or folder) and land it in raw, nothing else
+extract: $(STAMP)
+	$(PY) -m extract extract
+
+## sample: (re)generate the embedded sample data product; SAMPLE_EDUCATORS=5000 scales it
+sample: $(STAMP)
+	$(PY) -m extract sample
+
+## dbt: run `dbt build` alone on the current warehouse
+dbt: $(STAMP)
+	$(PY) -m extract dbt build
+
+## generate: regenerate the staging models, sources and YAML from seeds/edreflect_contract.csv
+generate: $(STAMP)
+	$(PY) -m extract.codegen
+
+## docs: build the dbt docs site and the Great Expectations Data Docs, then serve them
+docs: $(STAMP)
+	$(PY) -m extract docs --serve
+
+lint: $(STAMP)
+	$(PY) -m ruff check extract expectations tests bench
+
+## bench: benchmarks (not tests); results under bench/results/
+bench: $(STAMP)
+	$(PY) -m bench
+
+lock:
+	$(PYTHON) -m venv /tmp/edreflect-lock && /tmp/edreflect-lock/bin/pip install -q . && \
+	/tmp/edreflect-lock/bin/pip freeze --exclude edreflect-edfi > requirements.lock
+
+clean:
+	rm -rf warehouse output landing target logs data/sample

@@ -1,0 +1,1 @@
+"""edreflect-edfi: extract the EdReflect Offboarding Data Product and land it in DuckDB."""
