@@ -38,7 +38,7 @@ AIM_BUILD_SECONDS_1GB = 300.0
 AIM_PEAK_BYTES = 4 * 2**30
 AIM_EXPONENT = 1.1
 
-console = Console()
+console = Console(width=200)  # the table is wide; logs are not terminals
 
 
 def _sshd_module():
@@ -229,6 +229,16 @@ def _f(v: Any, fmt: str = "{:.1f}") -> str:
     return "—" if v is None else fmt.format(v)
 
 
+def failures(r: dict[str, Any]) -> list[str]:
+    """`part/side: error` for every measurement of one size that did not succeed."""
+    out = [f"build: {r['build'].get('error')}" for _ in [0] if r.get("build") and not r["build"].get("ok")]
+    for part in ("download", "load"):
+        for side, v in r.get(part, {}).items():
+            if isinstance(v, dict) and not v.get("ok"):
+                out.append(f"{part}/{side}: {v.get('error')}")
+    return out
+
+
 def rows_for_table(results: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     head = [
         "size (MB)",
@@ -252,13 +262,7 @@ def rows_for_table(results: list[dict[str, Any]]) -> tuple[list[str], list[list[
     for r in results:
         dl, ld, b = r.get("download", {}), r.get("load", {}), r.get("build", {})
         st = b.get("stages", {})
-        errors = [f"{part}: {x.get('error')}" for part, x in (("build", b),) if x and not x.get("ok")]
-        errors += [
-            f"{part}/{k}: {v.get('error')}"
-            for part, d in (("download", dl), ("load", ld))
-            for k, v in d.items()
-            if isinstance(v, dict) and not v.get("ok")
-        ]
+        errors = failures(r)
         body.append(
             [
                 _f(r["bytes"] / MB),
@@ -279,7 +283,7 @@ def rows_for_table(results: list[dict[str, Any]]) -> tuple[list[str], list[list[
                 _f(_stage(st, "render Ed-Fi", "publish Ed-Fi")),
                 _f(b.get("seconds") if b.get("ok") else None),
                 _f(b.get("peak_bytes") / MB if b.get("peak_bytes") else None, "{:.0f}"),
-                "ok" if not errors else "; ".join(e[:160] for e in errors),
+                "ok" if not errors else "FAILED: " + "; ".join(e.split(":")[0] for e in errors),
             ]
         )
     return head, body
@@ -372,6 +376,9 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> tuple[P
         console.print(f"growth exponent {k}: {_f(v, '{:.2f}')}")
     for line in verdict_lines:
         console.print(f"- {line}")
+    for r in results:
+        for e in failures(r):
+            console.print(f"[red]{r['bytes'] / MB:.0f} MB {e}")
 
     stamp = meta["started"].replace(":", "").replace("-", "")[:15]
     md = [
@@ -387,6 +394,8 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> tuple[P
     md += ["", "Growth exponents (log-log least squares of the value against product bytes):", ""]
     md += [f"- {k}: {_f(v, '{:.2f}')}" for k, v in exps.items()]
     md += ["", "Aims:", ""] + [f"- {line}" for line in verdict_lines]
+    md += ["", "Failures:", ""]
+    md += [f"- {r['bytes'] / MB:.0f} MB {e}" for r in results for e in failures(r)] or ["- none"]
     md += ["", "Stage times of each build (s):", ""]
     for r in results:
         st = r.get("build", {}).get("stages", {})

@@ -1,9 +1,10 @@
 """Generated data products of a target size, cached under `bench/results/products/<size>MB`.
 
-The generator is driven by a number of educators, not bytes, so the bench first generates a small
-calibration product, takes its bytes per educator and scales. Sizes are only approximately the target;
-the bench always reports the actual bytes. A product is regenerated when the generator's source changes
-(its hash is kept beside the product), so a cached product never measures an old generator.
+The generator is driven by a number of educators, not bytes, so the bench first generates two small
+calibration products, fits bytes = fixed + per-educator x educators, and solves for the target. Sizes
+are only approximately the target; the bench always reports the actual bytes. A product is regenerated
+when the generator's source changes (its hash is kept beside the product), so a cached product never
+measures an old generator.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from .measure import PROJECT_ROOT
 
 SEED = 20250701
-CALIBRATION_EDUCATORS = 40
+CALIBRATION_EDUCATORS = (40, 400)
 MARKER = ".bench-product.json"
 
 
@@ -54,21 +55,26 @@ def _generate(out: Path, educators: int) -> None:
     generate(out, educators=educators, seed=SEED)
 
 
-def _bytes_per_educator(cache: Path, gen_hash: str) -> float:
+def _calibration(cache: Path, gen_hash: str) -> tuple[float, float]:
+    """(fixed bytes, bytes per educator) from two small products: rubrics and templates do not grow."""
     calib_file = cache / "calibration.json"
     if calib_file.exists():
         calib = json.loads(calib_file.read_text())
         if calib.get("generator") == gen_hash:
-            return float(calib["bytes_per_educator"])
-    tmp = cache / "_calibration"
-    _generate(tmp, CALIBRATION_EDUCATORS)
-    size, _ = tree_size(tmp)
-    shutil.rmtree(tmp)
-    bpe = size / CALIBRATION_EDUCATORS
+            return float(calib["fixed_bytes"]), float(calib["bytes_per_educator"])
+    sizes = []
+    for educators in CALIBRATION_EDUCATORS:
+        tmp = cache / "_calibration"
+        _generate(tmp, educators)
+        sizes.append(tree_size(tmp)[0])
+        shutil.rmtree(tmp)
+    (e0, e1), (s0, s1) = CALIBRATION_EDUCATORS, sizes
+    per = (s1 - s0) / (e1 - e0)
+    fixed = max(0.0, s0 - per * e0)
     calib_file.write_text(
-        json.dumps({"generator": gen_hash, "educators": CALIBRATION_EDUCATORS, "bytes_per_educator": bpe})
+        json.dumps({"generator": gen_hash, "fixed_bytes": fixed, "bytes_per_educator": per, "points": sizes})
     )
-    return bpe
+    return fixed, per
 
 
 def ensure_product(cache: Path, target_mb: int, log=print) -> Product:
@@ -81,8 +87,8 @@ def ensure_product(cache: Path, target_mb: int, log=print) -> Product:
         meta = json.loads(marker.read_text())
         if meta.get("generator") == gen_hash:
             return Product(out, target_mb, meta["educators"], meta["bytes"], meta["files"])
-    bpe = _bytes_per_educator(cache, gen_hash)
-    educators = max(1, math.ceil(target_mb * 1e6 / bpe))
+    fixed, per = _calibration(cache, gen_hash)
+    educators = max(1, math.ceil((target_mb * 1e6 - fixed) / per))
     log(f"generating the ~{target_mb} MB product ({educators} educators) into {out} ...")
     _generate(out, educators)
     size, files = tree_size(out)
