@@ -1,0 +1,1 @@
+{{ edreflect_stage('goals__posts__attachments') }}

@@ -1,0 +1,1 @@
+{{ edreflect_stage('observation_templates__activities') }}

@@ -1,0 +1,1 @@
+{{ edreflect_stage('observation_templates__observer_group_limits') }}

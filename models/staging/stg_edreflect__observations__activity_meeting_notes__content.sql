@@ -1,0 +1,1 @@
+{{ edreflect_stage('observations__activity_meeting_notes__content') }}

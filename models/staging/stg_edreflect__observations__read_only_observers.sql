@@ -1,0 +1,1 @@
+{{ edreflect_stage('observations__read_only_observers') }}

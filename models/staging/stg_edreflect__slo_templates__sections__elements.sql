@@ -1,0 +1,1 @@
+{{ edreflect_stage('slo_templates__sections__elements') }}

@@ -1,0 +1,1 @@
+{{ edreflect_stage('slos__answers__identifiers') }}
