@@ -1,0 +1,337 @@
+"""Helpers for tests/test_faults.py: run the pipeline as a real child process and inspect what it left.
+
+Why child processes: a SIGKILL, a full disk or a held file lock must hit a real process, and the
+warehouse must then be read by someone else, exactly as an operator would find it the next morning.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import duckdb
+
+from extract import config as cfg
+from extract import contract
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"
+PIPELINE_VARS = (
+    "DATA_PRODUCT",
+    "WAREHOUSE",
+    "EDFI_OUTPUT",
+    "LANDING_DIR",
+    "EDFI_DISTRICT_ID",
+    "EDFI_SCHOOL_YEARS",
+)
+# The child table padded to make a run last long enough to be interrupted: text, one row per note part.
+PAD_TABLE = "observations.activityMeetingNotes.content"
+
+
+# ---------------------------------------------------------------- running the pipeline
+def pipeline_env(run_dir: Path, data_product: str | Path, **extra: str) -> dict[str, str]:
+    """The environment of one isolated pipeline run (its own warehouse, landing and output)."""
+    env = {k: v for k, v in os.environ.items() if k not in PIPELINE_VARS and not k.startswith("SFTP_")}
+    env |= {
+        "DATA_PRODUCT": str(data_product),
+        "WAREHOUSE": str(run_dir / "warehouse" / "edreflect.duckdb"),
+        "EDFI_OUTPUT": str(run_dir / "output"),
+        "LANDING_DIR": str(run_dir / "landing"),
+        "EDFI_DISTRICT_ID": str(cfg.SAMPLE_DISTRICT_ID),
+        "EDFI_SCHOOL_YEARS": ",".join(str(y) for y in cfg.SAMPLE_SCHOOL_YEARS),
+        "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+def warehouse_of(env: dict[str, str]) -> Path:
+    return Path(env["WAREHOUSE"])
+
+
+class Run:
+    """A pipeline command running in its own process group; its output is collected as it comes."""
+
+    def __init__(
+        self, command: str, env: dict[str, str], preexec_fn: Callable[[], None] | None = None
+    ) -> None:
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "extract", command],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=preexec_fn,  # noqa: PLW1509 - only setrlimit, before exec
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._cond:
+                self.lines.append(line)
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    @property
+    def output(self) -> str:
+        with self._cond:
+            return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float) -> bool:
+        """True once a line matching `pattern` was printed; False if the run ended or time ran out."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if any(rx.search(line) for line in self.lines):
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
+                    return False
+                self._cond.wait(min(left, 0.2))
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no handler, no cleanup, as a power cut or the OOM killer."""
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def finish(self, timeout: float) -> int:
+        """Wait for the end (killing it after `timeout`, which then fails the caller's assertions)."""
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            rc = self.proc.wait(timeout=30)
+            self.lines.append(f"\n[test] killed after {timeout:.0f} s: the run hung\n")
+        self._reader.join(timeout=10)
+        return rc
+
+
+def run(command: str, env: dict[str, str], timeout: float = 300, **kw) -> tuple[int, str]:
+    r = Run(command, env, **kw)
+    rc = r.finish(timeout)
+    return rc, r.output
+
+
+def assert_ok(rc: int, output: str) -> None:
+    assert rc == 0, f"the run failed (exit {rc}):\n{output[-4000:]}"
+
+
+def assert_clear_error(rc: int, output: str, *patterns: str) -> None:
+    """Exit code non-zero, an `error:` line of ours, no Python traceback, and each pattern present."""
+    assert rc not in (0, -signal.SIGKILL), f"expected a clean failure, got exit {rc}:\n{output[-4000:]}"
+    assert "Traceback (most recent call last)" not in output, (
+        f"a traceback instead of a message:\n{output[-4000:]}"
+    )
+    assert re.search(r"(?m)^error: ", output), f"no `error:` line:\n{output[-4000:]}"
+    for p in patterns:
+        assert re.search(p, output, re.IGNORECASE), f"the message does not match {p!r}:\n{output[-4000:]}"
+
+
+# ---------------------------------------------------------------- products
+def copy_product(dest: Path, source: Path = EXAMPLE_PRODUCT) -> Path:
+    shutil.copytree(source, dest)
+    return dest
+
+
+def _line_end(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    return "\r\n" if b"\r\n" in head else "\n"
+
+
+def pad_table(product: Path, megabytes: float, table_name: str = PAD_TABLE) -> int:
+    """Append records of incompressible multi-line text to one table until it grows by `megabytes`.
+
+    Random text (not a repeated string) so DuckDB cannot compress it away: the padding must cost the
+    warehouse about as much space as it costs the file. Returns the number of records added.
+    """
+    t = next(t for t in contract.tables() if t.name == table_name)
+    path = product / t.relative_path
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        last = list(reader)[-1]
+    target = int(megabytes * 1e6)
+    text_col = header.index("body") if "body" in header else len(header) - 1
+    index_col = header.index("_index") if "_index" in header else None
+    written = added = 0
+    with open(path, "a", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator=_line_end(path))
+        while written < target:
+            row = list(last)
+            if index_col is not None:
+                row[index_col] = str(1000 + added)
+            row[text_col] = f'pad "{added}", line one\n' + secrets.token_hex(2000)
+            w.writerow(row)
+            written += len(row[text_col]) + 80
+            added += 1
+    return added
+
+
+def csv_records(path: Path) -> int:
+    """Records in one contract file, counted independently of the loader (Python's csv module)."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        return max(0, sum(1 for row in csv.reader(fh) if row) - 1)
+
+
+def source_records(product: Path) -> dict[str, int]:
+    """{table name: records} for every contract table (an absent optional file has none)."""
+    out = {}
+    for t in contract.tables():
+        p = product / t.relative_path
+        out[t.name] = csv_records(p) if p.is_file() else 0
+    return out
+
+
+def digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+# ---------------------------------------------------------------- warehouse state
+def connect_ro(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
+def raw_state(warehouse: Path) -> dict[str, object]:
+    """What a later reader sees: per contract table (rows, load ids), and the manifest/quarantine sizes."""
+    con = connect_ro(warehouse)
+    try:
+        state: dict[str, object] = {}
+        for t in contract.tables():
+            rows, ids = con.execute(
+                f"select count(*), list(distinct _load_id order by _load_id) from {t.raw_relation}"
+            ).fetchone()
+            state[t.name] = (rows, tuple(ids or ()))
+        for meta in ("_loads", "_rejects"):
+            state[meta] = con.execute(f"select count(*) from raw.{meta}").fetchone()[0]
+        return state
+    finally:
+        con.close()
+
+
+def assert_rows_reconcile(product: Path, warehouse: Path) -> dict[str, int]:
+    """Rows lost = 0 and nothing duplicated, for every contract table of `product`.
+
+    For each table: rows in raw + records rejected by that load = records in the file; every raw row
+    comes from one load and one distinct physical line. Returns {table: rows lost} (all zero).
+    """
+    expected = source_records(product)
+    con = connect_ro(warehouse)
+    lost: dict[str, int] = {}
+    problems: list[str] = []
+    try:
+        for t in contract.tables():
+            rows, lines, ids = con.execute(
+                "select count(*), count(distinct _source_line), list(distinct _load_id) "
+                f"from {t.raw_relation}"
+            ).fetchone()
+            ids = [i for i in (ids or []) if i is not None]
+            if len(ids) > 1:
+                problems.append(f"{t.name}: rows from {len(ids)} loads {ids}")
+            rejected = 0
+            if ids:
+                rejected = con.execute(
+                    "select count(distinct record_number) from raw._rejects "
+                    "where load_id = ? and source_file = ?",
+                    [ids[0], t.relative_path],
+                ).fetchone()[0]
+            lost[t.name] = expected[t.name] - rows - rejected
+            if lost[t.name]:
+                problems.append(
+                    f"{t.name}: file {expected[t.name]} records, raw {rows} + rejected {rejected}"
+                )
+            if lines != rows:
+                problems.append(f"{t.name}: {rows} rows but {lines} distinct source lines (duplicates)")
+    finally:
+        con.close()
+    assert not problems, "rows lost or duplicated:\n" + "\n".join(problems)
+    return lost
+
+
+# ---------------------------------------------------------------- a small disk
+@contextmanager
+def small_filesystem(path: Path, size_mb: int) -> Iterator[Callable[[], None] | None]:
+    """A folder that fills up at `size_mb`: a tmpfs when this machine lets root mount one.
+
+    Yields None with a real tmpfs (the run then gets ENOSPC), or, where mounting is not allowed (some
+    containers), a `preexec_fn` that caps the run's file size with RLIMIT_FSIZE (the run gets EFBIG).
+    Either way the run hits a write error mid-way; the tmpfs is always unmounted afterwards.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0755", "tmpfs", str(path)],
+            capture_output=True,
+            timeout=30,
+        ).returncode
+        == 0
+    )
+    if mounted:
+        try:
+            yield None
+        finally:
+            if subprocess.run(["umount", str(path)], capture_output=True, timeout=30).returncode != 0:
+                subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=30)
+        return
+    limit = size_mb * 1_000_000
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    yield cap
+
+
+@contextmanager
+def duckdb_holder(warehouse: Path, read_only: bool) -> Iterator[subprocess.Popen[str]]:
+    """Another process with the warehouse open (a DuckDB shell, a notebook), until the block ends."""
+    code = (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect(sys.argv[1], read_only={read_only!r})\n"
+        "print('holding', flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(warehouse)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.strip() == "holding", (
+            f"the holder could not open the warehouse: {line}{proc.stdout.read()}"
+        )
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)

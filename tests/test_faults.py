@@ -1,0 +1,340 @@
+"""Faults a production run meets, injected into real components on loopback.
+
+Each test runs the pipeline as a child process (`python -m extract extract|build`) so that a SIGKILL, a
+full disk or a held lock hits a real process, then inspects the warehouse as the next reader would. Where
+rows are involved, every test ends with `assert_rows_reconcile`: rows in raw + rows rejected = records in
+the files (rows lost = 0) and no row twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from _faults import (
+    PROJECT_ROOT,
+    Run,
+    assert_clear_error,
+    assert_ok,
+    assert_rows_reconcile,
+    connect_ro,
+    copy_product,
+    digests,
+    duckdb_holder,
+    pad_table,
+    pipeline_env,
+    raw_state,
+    run,
+    small_filesystem,
+    warehouse_of,
+)
+from _sshd import Sshd, running_sshd
+
+from extract import contract
+
+pytestmark = pytest.mark.timeout(300)
+
+CONTRACT_FILES = {t.relative_path for t in contract.tables()}
+RAW_META_TABLES = {"_loads", "_rejects", "_drift", "_load_failures"}
+HOSTILE_COLUMNS = ["x'); drop table raw.users; --", 'q";drop table raw.groups;--']
+
+
+@pytest.fixture
+def sshd() -> Sshd:
+    with running_sshd() as server:
+        yield server
+
+
+def sftp_env(run_dir: Path, server: Sshd, remote: Path) -> dict[str, str]:
+    known = server.write_known_hosts(run_dir.parent / f"{run_dir.name}.known_hosts")
+    return pipeline_env(
+        run_dir,
+        server.url(remote),
+        SFTP_KEY_FILE=str(server.user_key),
+        SFTP_KEY_PASSPHRASE=server.user_key_passphrase,
+        SFTP_KNOWN_HOSTS=str(known),
+    )
+
+
+def tree_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+
+
+def landed_contract_files(landing: Path) -> dict[str, Path]:
+    """{contract relative path: file} for the files in the landing folder under their final names."""
+    out = {}
+    for p in landing.rglob("*.csv"):
+        rel = "/".join(p.parts[-2:])
+        if rel in CONTRACT_FILES:
+            out[rel] = p
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- SFTP
+def test_sftp_server_stopped_mid_download_and_restarted(tmp_path: Path, sshd: Sshd) -> None:
+    """The server goes away mid-file and comes back: the run resumes or fails cleanly; nothing half-done
+    is ever under a final name or in raw; the next run lands everything."""
+    remote = copy_product(sshd.root / "product")
+    run_dir = tmp_path / "run"
+    env = sftp_env(run_dir, sshd, remote)
+    landing, warehouse = Path(env["LANDING_DIR"]), warehouse_of(env)
+
+    assert_ok(*run("extract", env, timeout=120))
+    assert_rows_reconcile(remote, warehouse)
+    good = raw_state(warehouse)
+    v1 = digests(remote)
+
+    pad_table(remote, megabytes=300)  # a re-delivery with one large file: seconds to download
+    v2 = digests(remote)
+    before = tree_bytes(landing)
+    r = Run("extract", env)
+    deadline = time.monotonic() + 120
+    while tree_bytes(landing) < before + 5_000_000 and r.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    caught = r.proc.poll() is None and tree_bytes(landing) >= before + 5_000_000
+    sshd.stop_server()  # listener and every session: the server is gone
+    time.sleep(1.0)
+    sshd.start(port=sshd.port)  # back, same port and host key
+    rc = r.finish(timeout=240)
+    assert caught, f"the download was not caught mid-way (exit {rc}):\n{r.output[-3000:]}"
+
+    for rel, path in landed_contract_files(landing).items():
+        digest = digests(path.parent)[path.name]
+        assert digest in (v1.get(rel), v2.get(rel)), f"{rel}: a partial or foreign file under its final name"
+    if rc == 0:
+        assert_rows_reconcile(remote, warehouse)  # it resumed
+    else:
+        assert_clear_error(rc, r.output, r"sftp|ssh|connect|server|download")
+        assert raw_state(warehouse) == good, "a failed download changed the raw layer"
+
+    assert_ok(*run("extract", env, timeout=240))
+    lost = assert_rows_reconcile(remote, warehouse)
+    assert sum(lost.values()) == 0
+    landed = landed_contract_files(landing)
+    assert {rel: digests(p.parent)[p.name] for rel, p in landed.items()} == {
+        rel: v2[rel] for rel in landed
+    }, "the landing folder does not mirror the re-delivery"
+
+
+def _write_hostile_tree(remote: Path, outside: Path) -> None:
+    """Names a hostile or careless vendor server can really serve (a real file system cannot hold `/` in a
+    name, so `../x.csv` and absolute names come as symlinks and dot names here)."""
+    outside.mkdir(parents=True, exist_ok=True)
+    (outside / "secret.csv").write_text("_id\nshould-never-be-fetched\n")
+    users = remote / "users"
+    for name in (
+        "users.csv'; drop table raw.users; --.csv",
+        'a"b;c.csv',
+        "..x.csv",
+        "$(touch pwned).csv",
+        "users.roles.csv\nusers.csv",
+    ):
+        (users / name).write_text("_id\n1\n")
+    (remote / "x; drop schema raw cascade; .csv").write_text("_id\n1\n")
+    (remote / "evil'dir").mkdir()
+    (remote / "evil'dir" / "users.csv").write_text("_id\n1\n")
+    (users / "link_to_root").symlink_to("/")
+    (users / "loop").symlink_to(".")
+    (users / "outside.csv").symlink_to(outside / "secret.csv")
+    (remote / "escape").symlink_to(outside)
+    # A header that would break out of a quoted SQL literal or identifier if a loader pasted it in.
+    path = users / "users.csv"
+    raw = path.read_bytes()
+    nl = "\r\n" if b"\r\n" in raw.split(b"\n", 1)[0] + b"\n" else "\n"
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    rows[0] += HOSTILE_COLUMNS
+    rows[1:] = [row + [""] * len(HOSTILE_COLUMNS) for row in rows[1:] if row]
+    with open(
+        path, "w", newline="", encoding="utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    ) as fh:
+        csv.writer(fh, lineterminator=nl).writerows(rows)
+
+
+def test_hostile_names_on_the_server_cannot_escape_or_inject(tmp_path: Path, sshd: Sshd) -> None:
+    remote = copy_product(sshd.root / "product")
+    _write_hostile_tree(remote, sshd.root / "outside")
+    jail = tmp_path / "jail"
+    run_dir = tmp_path / "run"
+    env = sftp_env(run_dir, sshd, remote)
+    env["LANDING_DIR"] = str(jail / "landing")
+    warehouse = warehouse_of(env)
+    t0 = time.monotonic()
+    rc, out = run("extract", env, timeout=180)
+    assert time.monotonic() - t0 < 170, "the fetch did not terminate (symlink loop or a link to /?)"
+
+    landing = jail / "landing"
+    assert sorted(p.name for p in jail.iterdir()) == ["landing"], "something was written beside the landing"
+    assert not (PROJECT_ROOT / "pwned").exists(), "a file name was run by a shell"
+    for p in landing.rglob("*"):
+        assert not p.is_symlink(), f"a symlink was created in the landing folder: {p}"
+        assert p.resolve().is_relative_to(landing.resolve()), f"{p} resolves outside the landing folder"
+        if p.is_file():
+            assert "should-never-be-fetched" not in p.read_text(errors="replace"), f"{p}: fetched via symlink"
+    assert tree_bytes(landing) < 5 * tree_bytes(remote) + 1_000_000, "far more was fetched than the product"
+
+    if rc != 0:
+        assert_clear_error(rc, out)
+        return
+    con = connect_ro(warehouse)
+    try:
+        raw_tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        }
+        users_cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'raw' and table_name = 'users' order by ordinal_position"
+            ).fetchall()
+        ]
+        schemas = {
+            r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
+        }
+    finally:
+        con.close()
+    keys = {t.key for t in contract.tables()}
+    assert "raw" in schemas
+    assert keys <= raw_tables, f"contract tables missing (dropped?): {sorted(keys - raw_tables)}"
+    assert raw_tables <= keys | RAW_META_TABLES, f"unexpected raw tables: {sorted(raw_tables - keys)}"
+    for hostile in HOSTILE_COLUMNS:
+        assert hostile in users_cols, f"drift column {hostile!r} not kept verbatim: {users_cols}"
+    assert_rows_reconcile(landed_product(landing), warehouse)
+
+
+def landed_product(landing: Path) -> Path:
+    users = next(p for p in landing.rglob("users.csv") if p.parent.name == "users")
+    return users.parent.parent
+
+
+# ---------------------------------------------------------------------------------------------- disk full
+def test_disk_full_gives_a_clear_error_and_keeps_the_warehouse(tmp_path: Path) -> None:
+    product = copy_product(tmp_path / "product")
+    run_dir = tmp_path / "run"
+    env = pipeline_env(run_dir, product)
+    warehouse = warehouse_of(env)
+    with small_filesystem(warehouse.parent, size_mb=64) as cap:
+        assert_ok(*run("extract", env, timeout=120, preexec_fn=cap))
+        assert_rows_reconcile(product, warehouse)
+        good = raw_state(warehouse)
+
+        pad_table(product, megabytes=120)  # more than the small disk can take
+        rc, out = run("extract", env, timeout=180, preexec_fn=cap)
+        assert_clear_error(rc, out, r"no space left|file too large|disk (is )?full|out of (disk )?space")
+        assert raw_state(warehouse) == good, "the failed run changed the raw layer"
+
+        shutil.rmtree(product)
+        copy_product(product)  # space again: the next run succeeds
+        assert_ok(*run("extract", env, timeout=120, preexec_fn=cap))
+        assert sum(assert_rows_reconcile(product, warehouse).values()) == 0
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_unreadable_file_gives_a_clear_error_and_keeps_the_warehouse(tmp_path: Path, kind: str) -> None:
+    """Root reads through chmod 000, so the file is made unreadable by what it is: a folder or a FIFO
+    (which would block a naive open() forever)."""
+    product = copy_product(tmp_path / "product")
+    env = pipeline_env(tmp_path / "run", product)
+    warehouse = warehouse_of(env)
+    assert_ok(*run("extract", env, timeout=120))
+    good = raw_state(warehouse)
+
+    victim = product / "users" / "users.roles.csv"
+    victim.unlink()
+    if kind == "directory":
+        victim.mkdir()
+    else:
+        os.mkfifo(victim)
+    rc, out = run("extract", env, timeout=60)
+    assert_clear_error(rc, out, re.escape("users.roles.csv"))
+    assert raw_state(warehouse) == good, "the failed run changed the raw layer"
+
+
+# ---------------------------------------------------------------------------------------------- SIGKILL
+def test_sigkill_during_load_then_next_run_lands_everything_once(tmp_path: Path) -> None:
+    product = copy_product(tmp_path / "product")
+    env = pipeline_env(tmp_path / "run", product)
+    warehouse = warehouse_of(env)
+    assert_ok(*run("extract", env, timeout=120))
+    good = raw_state(warehouse)
+
+    pad_table(product, megabytes=200)  # the load now takes seconds
+    r = Run("extract", env)
+    assert r.wait_for(r"load raw", timeout=120), r.output[-3000:]
+    time.sleep(1.0)
+    assert r.proc.poll() is None, f"the load ended before the kill:\n{r.output[-3000:]}"
+    r.kill()
+    assert r.finish(timeout=30) == -9
+    assert raw_state(warehouse) == good, "a killed load left a half-replaced raw layer"
+
+    assert_ok(*run("extract", env, timeout=240))
+    assert sum(assert_rows_reconcile(product, warehouse).values()) == 0
+
+
+def test_sigkill_during_dbt_then_next_build_succeeds(tmp_path: Path) -> None:
+    from extract.sample import generate
+
+    product = tmp_path / "product"
+    generate(product, educators=6, seed=11)
+    env = pipeline_env(tmp_path / "run", product)
+    warehouse = warehouse_of(env)
+    r = Run("build", env)
+    assert r.wait_for(r"dbt build", timeout=240), f"the build never reached dbt:\n{r.output[-3000:]}"
+    assert r.wait_for(r"OK created|START sql", timeout=240), f"dbt never started a model:\n{r.output[-3000:]}"
+    time.sleep(0.5)
+    assert r.proc.poll() is None, f"dbt ended before the kill:\n{r.output[-3000:]}"
+    r.kill()
+    assert r.finish(timeout=30) == -9
+
+    assert_ok(*run("build", env, timeout=600))
+    assert sum(assert_rows_reconcile(product, warehouse).values()) == 0
+    con = connect_ro(warehouse)
+    try:
+        leftovers = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_name like '%__dbt_tmp%' or table_name like '%__dbt_backup%'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert not leftovers, f"dbt's temporary relations survived the next build: {leftovers}"
+
+
+# ---------------------------------------------------------------------------------------------- concurrency
+def test_second_run_at_the_same_time_is_refused(tmp_path: Path) -> None:
+    product = copy_product(tmp_path / "product")
+    pad_table(product, megabytes=200)
+    env = pipeline_env(tmp_path / "run", product)
+    warehouse = warehouse_of(env)
+    a = Run("extract", env)
+    try:
+        assert a.wait_for(r"load raw", timeout=120), a.output[-3000:]
+        assert a.proc.poll() is None, "the first run ended before the second started"
+        rc_b, out_b = run("extract", env, timeout=120)
+        assert_clear_error(rc_b, out_b, r"another .*run|already", re.escape(str(warehouse)))
+        assert_ok(a.finish(timeout=240), a.output)
+    finally:
+        a.kill()
+    assert sum(assert_rows_reconcile(product, warehouse).values()) == 0
+
+
+@pytest.mark.parametrize("read_only", [True, False], ids=["reader", "writer"])
+def test_warehouse_held_open_elsewhere_gives_a_clear_error(tmp_path: Path, read_only: bool) -> None:
+    product = copy_product(tmp_path / "product")
+    env = pipeline_env(tmp_path / "run", product)
+    warehouse = warehouse_of(env)
+    assert_ok(*run("extract", env, timeout=120))
+    good = raw_state(warehouse)
+    with duckdb_holder(warehouse, read_only=read_only):
+        rc, out = run("extract", env, timeout=120)
+    assert_clear_error(rc, out, re.escape(warehouse.name), r"another process|open in|in use|lock")
+    assert raw_state(warehouse) == good
+    assert_ok(*run("extract", env, timeout=120))
+    assert sum(assert_rows_reconcile(product, warehouse).values()) == 0
