@@ -1,0 +1,502 @@
+"""Get the data product to a local folder: a local folder is checked and used in place; an SFTP folder is
+mirrored into the landing folder, incrementally and atomically.
+
+Why the care:
+- The vendor's file names are input, not paths: only the contract's group folders and safe `*.csv` names
+  are fetched, symlinks are skipped, and every local path is checked to stay inside the landing folder.
+- A file under its final name is always complete (temp name + size check + fsync + rename), so a crash
+  or a dropped connection never hands the loader half a file.
+- Size and modification time are the vendor's only change signals (contract section 1): a file whose
+  signals match the last *successful* run, and whose local copy is still there, is not downloaded again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from . import contract
+from .config import Settings
+from .sftp import (
+    TRANSIENT_ERRORS,
+    Connection,
+    Credentials,
+    HostKeyPolicy,
+    SftpError,
+    SftpTarget,
+    is_sftp_url,
+    kind,
+    parse_sftp_url,
+    scrub,
+)
+
+log = logging.getLogger(__name__)
+
+STATE_DIR = ".fetch-state"
+PART_MARK = ".part-"
+# A name we are willing to create on disk: no separators, no quotes or shell characters, no leading dot.
+SAFE_CSV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.csv")
+SAFE_SEGMENT = re.compile(r"[^A-Za-z0-9_.@-]")
+
+
+class FetchError(RuntimeError):
+    """The product could not be fetched or is incomplete; the message names host, path and the fix."""
+
+
+@dataclass
+class FetchResult:
+    product_dir: Path
+    downloaded: int = 0
+    skipped: int = 0
+    bytes_downloaded: int = 0
+    ignored: list[str] = field(default_factory=list)  # remote entries not fetched, and why
+    retries: int = 0
+
+
+@dataclass
+class FetchOptions:
+    """Knobs with production defaults; tests shorten the back-off and watch progress."""
+
+    workers: int = 3
+    attempts: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
+    on_progress: Callable[[str, int, int], None] | None = None  # (relative path, bytes so far, size)
+    show_progress: bool | None = None  # None: only when stderr is a terminal
+
+
+# ---------------------------------------------------------------------------------------------- layout
+def expected_files(group: str) -> dict[str, bool]:
+    """File names of a group -> required? (the level-3/4 rubric files are optional)."""
+    return {t.file_name: t.name not in contract.OPTIONAL_TABLES for t in contract.tables_in_group(group)}
+
+
+def check_layout(present: dict[str, set[str]], where: str, fix: str) -> None:
+    """Missing optional groups are normal; a missing required group or file is an error naming it."""
+    problems = []
+    for group in contract.FILE_GROUPS:
+        if group not in present:
+            if group not in contract.OPTIONAL_GROUPS:
+                problems.append(f"required group folder `{group}/` is missing")
+            continue
+        for name, required in expected_files(group).items():
+            if required and name not in present[group]:
+                problems.append(f"`{group}/{name}` is missing")
+    if problems:
+        listed = "\n  - ".join(problems)
+        raise FetchError(
+            f"the data product at {where} is incomplete:\n  - {listed}\n"
+            f"Optional groups (eoy.Classifications, goals, sloTemplates, slos) may be absent as a whole; every "
+            f"other file must be there (an empty table is a header-only file). {fix}"
+        )
+
+
+def _local_product(folder: Path) -> FetchResult:
+    if not folder.is_dir():
+        raise FetchError(
+            f"DATA_PRODUCT {folder} is not a folder: give the folder holding the group sub-folders "
+            f"(users/, groups/, ...) or an sftp://user@host[:port]/folder URL"
+        )
+    present = {
+        g: {p.name for p in (folder / g).iterdir() if p.is_file()}
+        for g in contract.FILE_GROUPS
+        if (folder / g).is_dir()
+    }
+    check_layout(present, str(folder), "Re-export or re-copy the missing files into that folder.")
+    return FetchResult(product_dir=folder)
+
+
+# ---------------------------------------------------------------------------------------------- names
+def landing_dir(landing: Path, target: SftpTarget) -> Path:
+    """`landing/<host>_<port>/<path...>`: one mirror per server folder, with tame folder names."""
+    segments = [SAFE_SEGMENT.sub("_", s) for s in target.path.split("/") if s not in ("", ".", "~")]
+    host = SAFE_SEGMENT.sub("_", target.host)
+    return landing / f"{host}_{target.port}" / Path(*segments) if segments else landing / f"{host}_{target.port}"
+
+
+def _unsafe_reason(name: str) -> str | None:
+    if not name or name in (".", ".."):
+        return "a relative path component"
+    for bad, why in (("\x00", "a NUL byte"), ("/", "a `/`"), ("\\", "a `\\`"), ("..", "`..`")):
+        if bad in name:
+            return f"it contains {why}"
+    if name.startswith("~"):
+        return "it starts with `~`"
+    if not SAFE_CSV_NAME.fullmatch(name):
+        return "it has characters other than letters, digits, `_`, `.` and `-`"
+    return None
+
+
+def inside(base: Path, candidate: Path) -> Path:
+    """`candidate`, resolved, if it stays inside `base`; else a FetchError (the last line of defence)."""
+    resolved = candidate.resolve()
+    if not resolved.is_relative_to(base.resolve()):
+        raise FetchError(f"refusing to write {candidate}: it resolves to {resolved}, outside {base}")
+    return resolved
+
+
+# ---------------------------------------------------------------------------------------------- state
+def _state_path(landing: Path, target: SftpTarget) -> Path:
+    digest = hashlib.sha256(f"{target.host}:{target.port}:{target.user}:{target.path}".encode()).hexdigest()
+    return landing / STATE_DIR / f"{SAFE_SEGMENT.sub('_', target.host)}_{target.port}_{digest[:16]}.json"
+
+
+def _read_state(path: Path) -> dict[str, dict[str, int]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = data.get("files", {})
+        return {k: {"size": int(v["size"]), "mtime": int(v["mtime"])} for k, v in files.items()}
+    except FileNotFoundError:
+        return {}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        log.warning("fetch state %s is unreadable: every file will be downloaded again", path)
+        return {}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a directory be fsynced
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ---------------------------------------------------------------------------------------------- SFTP
+@dataclass(frozen=True)
+class RemoteFile:
+    group: str
+    name: str
+    size: int
+    mtime: int
+
+    @property
+    def relative(self) -> str:
+        return f"{self.group}/{self.name}"
+
+
+class _Fetcher:
+    def __init__(self, target: SftpTarget, landing: Path, settings: Settings, options: FetchOptions) -> None:
+        self.target = target
+        self.options = options
+        self.creds = Credentials.from_env(settings.secrets)
+        self.policy = HostKeyPolicy.from_env()
+        self.secrets = self.creds.values()
+        landing.mkdir(parents=True, exist_ok=True)
+        self.landing = landing.resolve()
+        self.product_dir = inside(self.landing, landing_dir(self.landing, target))
+        self.state_file = _state_path(self.landing, target)
+        self.result = FetchResult(product_dir=self.product_dir)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[Connection] = []
+        self.fetched: dict[str, dict[str, int]] = {}  # what the state file will record
+
+    # ---------- connections (one per worker thread)
+    def _connect(self) -> Connection:
+        try:
+            conn = Connection(self.target, self.creds, self.policy)
+        except SftpError as e:
+            raise FetchError(scrub(str(e), self.secrets)) from None
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _conn(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.transport is None or not conn.transport.is_active():
+            if conn is not None:
+                conn.close()
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _drop_conn(self) -> None:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+        self._local.conn = None
+
+    def close_all(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+    def _retrying(self, what: str, action: Callable[[], object]) -> object:
+        """Run `action`; on a dropped connection reconnect with exponential back-off, a bounded number of
+        times. Permanent errors (host key, credentials, layout) are raised at once."""
+        last: BaseException | None = None
+        for attempt in range(1, self.options.attempts + 1):
+            try:
+                return action()
+            except FetchError:
+                raise
+            except TRANSIENT_ERRORS as e:
+                last = e
+                self._drop_conn()
+                if attempt == self.options.attempts:
+                    break
+                delay = min(self.options.backoff_max, self.options.backoff_base * 2 ** (attempt - 1))
+                with self._lock:
+                    self.result.retries += 1
+                log.warning(
+                    "%s: %s (%s); reconnecting in %.1f s (attempt %d of %d)",
+                    what, type(e).__name__, scrub(str(e), self.secrets)[:200] or "connection lost",
+                    delay, attempt + 1, self.options.attempts,
+                )
+                time.sleep(delay)
+        detail = scrub(f"{type(last).__name__}: {last}", self.secrets)[:300]
+        raise FetchError(
+            f"{what} failed {self.options.attempts} times on {self.target.host}:{self.target.port} "
+            f"({detail}). Check that the server is reachable and the folder {self.target.path} is readable, "
+            f"then run again: files already complete are not downloaded twice."
+        ) from None
+
+    # ---------- listing
+    def list_remote(self) -> list[RemoteFile]:
+        return self._retrying(f"listing {self.target.display}", self._list_once)  # type: ignore[return-value]
+
+    def _list_once(self) -> list[RemoteFile]:
+        conn = self._conn()
+        base = self.target.path
+        try:
+            root = conn.lstat(base)
+        except FileNotFoundError:
+            raise FetchError(
+                f"folder {base} does not exist on {self.target.host}:{self.target.port}; check the path in "
+                f"DATA_PRODUCT (sftp://user@host[:port]/folder, absolute on the server)"
+            ) from None
+        if kind(root) != "dir":
+            raise FetchError(f"{base} on {self.target.host}:{self.target.port} is not a folder ({kind(root)})")
+        ignored: list[str] = []
+        files: list[RemoteFile] = []
+        present: dict[str, set[str]] = {}
+        for entry in conn.listdir(base):
+            name, k = entry.filename, kind(entry)
+            if name not in contract.FILE_GROUPS:
+                ignored.append(f"{name!r}: not a group folder of the contract")
+                continue
+            if k != "dir":
+                ignored.append(f"{name!r}: a {k}, not a folder (symlinks are never followed)")
+                continue
+            present[name] = set()
+            known = expected_files(name)
+            for item in conn.listdir(f"{base.rstrip('/')}/{name}"):
+                fname, fk = item.filename, kind(item)
+                shown = f"{name}/{fname!r}"
+                if fk != "file":
+                    ignored.append(f"{shown}: a {fk}, not a regular file (symlinks are never followed)")
+                    continue
+                reason = _unsafe_reason(fname)
+                if reason is not None:
+                    ignored.append(f"{shown}: unsafe file name ({reason})")
+                    continue
+                if fname not in known:
+                    if not fname.startswith(f"{name}."):
+                        ignored.append(f"{shown}: not a file of the `{name}` group")
+                        continue
+                    log.warning("%s is not in the contract: downloading it for the drift report", shown)
+                files.append(RemoteFile(name, fname, int(item.st_size or 0), int(item.st_mtime or 0)))
+                present[name].add(fname)
+        for msg in ignored:
+            log.warning("skipped on %s: %s", self.target.display, msg)
+        self.result.ignored = ignored
+        check_layout(
+            present,
+            self.target.display,
+            "Ask the vendor to re-deliver the missing files (or check the folder in DATA_PRODUCT).",
+        )
+        return files
+
+    # ---------- download one file
+    def local_path(self, f: RemoteFile) -> Path:
+        return inside(self.product_dir, self.product_dir / f.group / f.name)
+
+    def unchanged(self, f: RemoteFile, state: dict[str, dict[str, int]]) -> bool:
+        seen = state.get(f.relative)
+        if seen is None or seen["size"] != f.size or seen["mtime"] != f.mtime:
+            return False
+        try:
+            st = self.local_path(f).stat()
+        except FileNotFoundError:
+            return False
+        return st.st_size == f.size
+
+    def download(self, f: RemoteFile, on_bytes: Callable[[int], None]) -> None:
+        final = self.local_path(f)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        inside(self.product_dir, final.parent)
+
+        def once() -> None:
+            conn = self._conn()
+            remote = f"{self.target.path.rstrip('/')}/{f.group}/{f.name}"
+            attrs = conn.lstat(remote)
+            if kind(attrs) != "file":
+                raise FetchError(f"{remote} on {self.target.host} changed into a {kind(attrs)} while fetching")
+            size, mtime = int(attrs.st_size or 0), int(attrs.st_mtime or 0)
+            tmp = final.with_name(f".{f.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
+            done = 0
+
+            def progress(n: int) -> None:
+                nonlocal done
+                done += n
+                on_bytes(n)
+                if self.options.on_progress is not None:
+                    self.options.on_progress(f.relative, done, size)
+
+            try:
+                with open(tmp, "wb") as out:
+                    written = conn.download(remote, size, out, progress)
+                    out.flush()
+                    os.fsync(out.fileno())
+                    local_size = os.fstat(out.fileno()).st_size
+                if written != size or local_size != size:
+                    raise OSError(f"{remote}: got {written} bytes, the server's stat says {size} (file changed?)")
+                os.utime(tmp, (mtime, mtime))
+                os.replace(tmp, final)
+                _fsync_dir(final.parent)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                on_bytes(-done)  # the progress bar gives back what the failed attempt counted
+                raise
+            with self._lock:
+                self.result.downloaded += 1
+                self.result.bytes_downloaded += size
+                self.fetched[f.relative] = {"size": size, "mtime": mtime}
+
+        self._retrying(f"downloading {f.relative}", once)
+
+    # ---------- the whole fetch
+    def run(self) -> FetchResult:
+        try:
+            files = self.list_remote()
+            self.product_dir.mkdir(parents=True, exist_ok=True)
+            self._remove_leftovers()
+            state = _read_state(self.state_file)
+            todo = [f for f in files if not self.unchanged(f, state)]
+            self.fetched = {
+                f.relative: {"size": f.size, "mtime": f.mtime} for f in files if f not in todo
+            }
+            self.result.skipped = len(files) - len(todo)
+            self._download_all(todo)
+            self._prune({f.relative for f in files})
+            _write_atomic(
+                self.state_file,
+                json.dumps(
+                    {"source": self.target.display, "completed_at": time.time(), "files": self.fetched},
+                    indent=1,
+                    sort_keys=True,
+                ),
+            )
+        finally:
+            self.close_all()
+        log.info(
+            "fetched %s: %d downloaded (%d bytes), %d unchanged, %d ignored, %d retries",
+            self.target.display, self.result.downloaded, self.result.bytes_downloaded, self.result.skipped,
+            len(self.result.ignored), self.result.retries,
+        )
+        return self.result
+
+    def _download_all(self, todo: list[RemoteFile]) -> None:
+        if not todo:
+            return
+        show = self.options.show_progress
+        console = Console(stderr=True)
+        progress = Progress(
+            TextColumn("[bold]fetch"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[files]}"),
+            console=console,
+            disable=not (console.is_terminal if show is None else show),
+            transient=False,
+        )
+        # Large files first, so one big file does not start last and leave the other workers idle.
+        todo = sorted(todo, key=lambda f: f.size, reverse=True)
+        total_files = len(todo)
+        with progress:
+            task = progress.add_task("fetch", total=sum(f.size for f in todo), files=f"0/{total_files} files")
+            finished = 0
+
+            def advance(n: int) -> None:
+                progress.update(task, advance=n)
+
+            workers = max(1, min(self.options.workers, len(todo)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sftp-fetch") as pool:
+                futures = [pool.submit(self.download, f, advance) for f in todo]
+                try:
+                    for fut in as_completed(futures):
+                        fut.result()
+                        finished += 1
+                        progress.update(task, files=f"{finished}/{total_files} files")
+                except BaseException:
+                    for other in futures:
+                        other.cancel()
+                    raise
+
+    def _remove_leftovers(self) -> None:
+        """Temp files of an interrupted run are never complete: delete them."""
+        for p in self.product_dir.glob(f"*/.*{PART_MARK}*"):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+
+    def _prune(self, remote: set[str]) -> None:
+        """A re-delivery that no longer has a file (an optional group dropped) must not leave our old copy
+        for the loader: delete local CSVs the server no longer lists."""
+        for p in self.product_dir.glob("*/*.csv"):
+            rel = f"{p.parent.name}/{p.name}"
+            if rel not in remote and p.parent.name in contract.FILE_GROUPS and not p.is_symlink():
+                log.info("%s is no longer on the server: removing the local copy", rel)
+                p.unlink()
+        for g in contract.FILE_GROUPS:
+            d = self.product_dir / g
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+
+
+def fetch(source: str, landing: Path, settings: Settings, options: FetchOptions | None = None) -> FetchResult:
+    """The local folder to load, from a folder path or an `sftp://user@host[:port]/folder` URL."""
+    options = options or FetchOptions()
+    if not is_sftp_url(source):
+        return _local_product(Path(source).expanduser().resolve())
+    try:
+        target = parse_sftp_url(source)
+    except SftpError as e:
+        raise FetchError(str(e)) from None
+    return _Fetcher(target, Path(landing), settings, options).run()
