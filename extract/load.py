@@ -87,6 +87,8 @@ class FileScan:
             n = int(self.ends[i] - self.starts[i])
             data = fh.read(min(n, _RAW_TEXT_LIMIT * 4))
         text = data.decode("utf-8", errors="backslashreplace")
+        if self.unterminated and i == self.records - 1:  # runs to EOF: drop the file's final line end
+            text = text.removesuffix("\n").removesuffix("\r")
         if len(text) > _RAW_TEXT_LIMIT or n > len(data):
             text = text[:_RAW_TEXT_LIMIT] + f"... [truncated: the record holds {n} bytes]"
         return text
