@@ -1,0 +1,354 @@
+"""The generated sample data product follows the contract: files, headers, formats, references, dialect.
+
+Every check is driven by `extract.contract`, so a contract change is checked without editing this file.
+The products are small (a dozen educators) so the module runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from extract import contract, sample
+
+SEED = 424242
+EDUCATORS = 12
+
+FORMATS = {
+    "objectid": r"[0-9a-f]{24}",
+    "integer": r"-?[0-9]+",
+    "number": r"-?[0-9]+(\.[0-9]+)?",
+    "boolean": r"true|false",
+    "timestamp": r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z",
+    "date": r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])",
+}
+INDICATOR_TABLES = [
+    "rubrics.indicators",
+    "rubrics.indicators.indicators",
+    "rubrics.indicators.indicators.indicators",
+    "rubrics.indicators.indicators.indicators.indicators",
+]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*.csv"))
+
+
+@pytest.fixture(scope="module")
+def product(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    sample.generate(out, educators=EDUCATORS, seed=SEED)
+    return out
+
+
+@pytest.fixture(scope="module")
+def db(product: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Every table loaded as all-VARCHAR with an explicit dialect, the way the loader reads them."""
+    con = duckdb.connect()
+    for t in contract.tables():
+        path = product / t.relative_path
+        newline = "\\r\\n" if path.read_bytes().split(b"\n", 1)[0].endswith(b"\r") else "\\n"
+        columns = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in t.column_names)
+        con.execute(
+            f"create table {_q(t.name)} as select * from read_csv('{path}', header=true, all_varchar=true, "
+            f"delim=',', quote='\"', escape='\"', new_line='{newline}', auto_detect=false, "
+            f"columns={{{columns}}})"
+        )
+    yield con
+    con.close()
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
+
+
+# --------------------------------------------------------------------------------------------- files
+def test_same_seed_and_size_give_byte_identical_files(product: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    sample.generate(again, educators=EDUCATORS, seed=SEED)
+    assert _files(again) == _files(product)
+    other = tmp_path / "other"
+    sample.generate(other, educators=EDUCATORS, seed=SEED + 1)
+    assert _files(other) != _files(product)
+
+
+def test_every_contract_table_is_a_file_with_exactly_the_contract_header(product: Path) -> None:
+    written = {str(p.relative_to(product)) for p in product.rglob("*.csv")}
+    assert written == {t.relative_path for t in contract.tables()}
+    assert len(written) == 87
+    for t in contract.tables():
+        with open(product / t.relative_path, encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh))
+            assert tuple(header) == t.column_names, t.name
+            assert next(csv.reader(fh), None) is not None, f"{t.name} has no rows"
+
+
+def test_dialect_cases_exist(product: Path) -> None:
+    assert (product / "users/users.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    crlf = [
+        t
+        for t in contract.tables()
+        if (product / t.relative_path).read_bytes().split(b"\n")[0].endswith(b"\r")
+    ]
+    assert crlf and len(crlf) < len(contract.tables())
+    for t in crlf:  # every record of a CRLF file ends with CRLF
+        raw = (product / t.relative_path).read_bytes()
+        assert raw.endswith(b"\r\n"), t.name
+    notes = (product / "observations/observations.activityMeetingNotes.content.csv").read_bytes()
+    assert notes.split(b"\n", 1)[0].endswith(b"\r")
+    # a quoted field holding a comma, a doubled quote and a line break, somewhere in the product
+    tricky = [
+        t
+        for t in contract.tables()
+        if re.search(rb'"[^"]*,[^"]*""[^"]*""[^"]*\n', (product / t.relative_path).read_bytes())
+    ]
+    assert tricky
+
+
+def test_loads_into_duckdb_with_every_row(db: duckdb.DuckDBPyConnection, product: Path) -> None:
+    for t in contract.tables():
+        with open(product / t.relative_path, encoding="utf-8-sig", newline="") as fh:
+            records = sum(1 for _ in csv.reader(fh)) - 1
+        assert _scalar(db, f"select count(*) from {_q(t.name)}") == records, t.name
+
+
+# --------------------------------------------------------------------------------------------- values
+def test_values_have_their_type_format_and_required_values_are_present(db: duckdb.DuckDBPyConnection) -> None:
+    for t in contract.tables():
+        for c in t.columns:
+            col = _q(c.name)
+            if not c.nullable:
+                assert _scalar(db, f"select count(*) from {_q(t.name)} where {col} is null") == 0, (
+                    t.name,
+                    c.name,
+                )
+            pattern = FORMATS.get(c.type)
+            if pattern:
+                bad = db.execute(
+                    f"select {col} from {_q(t.name)} where {col} is not null "
+                    f"and not regexp_full_match({col}, ?) limit 1",
+                    [pattern],
+                ).fetchall()
+                assert not bad, f"{t.name}.{c.name} = {bad[0][0]!r} is not a {c.type}"
+            if c.enum_values:
+                bad = db.execute(
+                    f"select distinct {col} from {_q(t.name)} where {col} is not null "
+                    f"and {col} not in (select unnest(?::varchar[]))",
+                    [list(c.enum_values)],
+                ).fetchall()
+                assert not bad, f"{t.name}.{c.name} has values outside {c.enum_values}: {bad}"
+
+
+def test_nullable_columns_are_sometimes_empty_and_text_is_awkward(db: duckdb.DuckDBPyConnection) -> None:
+    nullable = [(t, c) for t in contract.tables() for c in t.columns if c.nullable]
+    with_nulls = sum(
+        1 for t, c in nullable if _scalar(db, f"select count(*) from {_q(t.name)} where {_q(c.name)} is null")
+    )
+    assert with_nulls > 0.75 * len(nullable)  # a small sample cannot hit every case
+    texts = " ".join(
+        f"select {_q(c.name)} as v from {_q(t.name)} union all"
+        for t in contract.tables()
+        for c in t.columns
+        if c.type == "text"
+    ).removesuffix(" union all")
+    assert _scalar(db, f"select count(*) from ({texts}) where v like '%,%'")
+    assert _scalar(db, f"select count(*) from ({texts}) where v like '%\"%'")
+    assert _scalar(db, f"select count(*) from ({texts}) where v like '%' || chr(10) || '%'")
+
+
+def test_ids_are_unique_across_the_product_and_org_id_is_one_value(db: duckdb.DuckDBPyConnection) -> None:
+    ids = " union all ".join(f"select _id from {_q(t.name)}" for t in contract.tables() if t.has_own_id)
+    assert _scalar(db, f"select count(*) - count(distinct _id) from ({ids})") == 0
+    orgs = " union ".join(
+        f"select orgId from {_q(t.name)}" for t in contract.tables() if "orgId" in t.column_names
+    )
+    assert _scalar(db, f"select count(*) from ({orgs})") == 1
+
+
+def test_every_reference_resolves(db: duckdb.DuckDBPyConnection) -> None:
+    checked = 0
+    for t in contract.tables():
+        for c in t.columns:
+            ref = c.reference
+            if ref is None:
+                continue
+            targets = INDICATOR_TABLES if ref == "rubrics.indicators*" else [ref]
+            ids = " union all ".join(f"select _id from {_q(x)}" for x in targets)
+            missing = db.execute(
+                f"select {_q(c.name)} from {_q(t.name)} where {_q(c.name)} is not null "
+                f"and {_q(c.name)} not in ({ids}) limit 1"
+            ).fetchall()
+            assert not missing, f"{t.name}.{c.name} = {missing[0][0]} is not an _id of {ref}"
+            checked += _scalar(db, f"select count({_q(c.name)}) from {_q(t.name)}")
+        for c in ("subOrgId",):
+            if c in t.column_names and t.name != "users.subOrgs":
+                assert not db.execute(
+                    f"select subOrgId from {_q(t.name)} where subOrgId is not null "
+                    f'and subOrgId not in (select subOrgId from "users.subOrgs")'
+                ).fetchall(), t.name
+    assert checked > 1000
+
+
+def test_linkage_columns_are_consistent(db: duckdb.DuckDBPyConnection) -> None:
+    for t in contract.tables():
+        if t.is_top_level:
+            continue
+        name, parent = _q(t.name), t.parent_name
+        assert parent is not None
+        root = _q(t.file_group)
+        assert (
+            _scalar(db, f"select count(*) from {name} where _rootId not in (select _id from {root})") == 0
+        ), t.name
+        if parent == t.file_group:
+            assert _scalar(db, f"select count(*) from {name} where _parentId <> _rootId") == 0, t.name
+        else:  # the parent item exists and belongs to the same document
+            assert (
+                _scalar(
+                    db,
+                    f"select count(*) from {name} c left join {_q(parent)} p on p._id = c._parentId "
+                    f"where p._id is null or p._rootId <> c._rootId",
+                )
+                == 0
+            ), t.name
+        # (_parentId, _index) is the key, and indexes are 0..n-1 within each array
+        group = "_parentId, indicatorIndex" if "indicatorIndex" in t.column_names else "_parentId"
+        bad = db.execute(
+            f"select {group} from {name} group by {group} "
+            f"having count(*) <> count(distinct _index::int) or max(_index::int) + 1 <> count(*) limit 1"
+        ).fetchall()
+        assert not bad, f"{t.name}: _index is not 0..n-1 under {bad[0]}"
+
+
+# --------------------------------------------------------------------------------------------- rubrics
+def test_rubrics_reach_level_four_with_multi_line_descriptors(db: duckdb.DuckDBPyConnection) -> None:
+    for level, table in enumerate(INDICATOR_TABLES, start=1):
+        assert _scalar(db, f"select count(*) from {_q(table)}") > 0, f"no indicators at level {level}"
+        if level > 1:
+            descriptors = _q(f"{table}.proficiencyLevels")
+            assert _scalar(
+                db, f"select count(*) from {descriptors} where subitems like '%' || chr(10) || '%'"
+            )
+            # every descriptor's level belongs to the indicator's rubric
+            assert (
+                _scalar(
+                    db,
+                    f'select count(*) from {descriptors} d left join "rubrics.proficiencyLevels" p '
+                    f"on p._id = d.proficiencyLevelId and p._rootId = d._rootId where p._id is null",
+                )
+                == 0
+            )
+    assert _scalar(db, "select count(*) from \"rubrics.indicators\" where isScored = 'true'") == 0
+
+
+def test_checked_subitems_index_lines_of_the_chosen_level(db: duckdb.DuckDBPyConnection) -> None:
+    descriptors = " union all ".join(
+        f"select _parentId as indicator, proficiencyLevelId as level, "
+        f"len(string_split(subitems, chr(10))) as lines from {_q(t + '.proficiencyLevels')}"
+        for t in INDICATOR_TABLES[1:]
+    )
+    for table, parent in (
+        (
+            "observations.work.evaluations.indicators.proficiencyLevelSubitemIndex",
+            "observations.work.evaluations.indicators",
+        ),
+        ("ratings.rubricRatings.indicators.proficiencyLevelSubitemIndex", "ratings.rubricRatings.indicators"),
+    ):
+        assert _scalar(db, f"select count(*) from {_q(table)}") > 0, table
+        bad = _scalar(
+            db,
+            f"select count(*) from {_q(table)} s join {_q(parent)} i on i._id = s._parentId "
+            f"left join ({descriptors}) d on d.indicator = i.indicatorId and d.level = i.proficiencyLevelId "
+            f"where d.lines is null or s.value::int >= d.lines",
+        )
+        assert bad == 0, table
+
+
+# --------------------------------------------------------------------------------------------- cohorts
+def test_groups_and_users_carry_the_cases_the_ed_fi_export_handles(db: duckdb.DuckDBPyConnection) -> None:
+    def count(where: str, table: str = "groups") -> object:
+        return _scalar(db, f"select count(*) from {_q(table)} where {where}")
+
+    assert count("deleted = 'true' and deletedAt is not null")
+    assert count("deleted = 'true' and deletedAt is not null", "users")
+    assert count("deleted = 'false' and deletedAt is null", "users")
+    assert count("length(trim(name)) > 20")
+    assert count("name <> trim(name)")
+    assert count("description is null")
+    for category in ("school", " District ", "PLC"):
+        assert count(f"category = '{category}'"), category
+    assert count("category is null")
+    assert {r[0] for r in db.execute("select distinct type from groups").fetchall()} == {
+        "learner",
+        "observer",
+        "report",
+    }
+    years = dict(db.execute("select schoolYear, count(*) from groups group by 1").fetchall())
+    assert set(years) == {"2023", "2024", "2025"}
+    assert years["2023"] < years["2025"]
+    assert count("stateStaffId is null", "users")
+    assert count("addedAt is null", "users.groups")
+    assert count("role = 'observer'", "users.groups") and count("role = 'learner'", "users.groups")
+    # names are unique per school year once trimmed, so Ed-Fi cohort identifiers do not collide by accident
+    assert _scalar(db, "select count(*) - count(distinct (schoolYear, lower(trim(name)))) from groups") == 0
+
+
+def test_optional_groups_and_level_files_are_all_present(product: Path) -> None:
+    for group in contract.OPTIONAL_GROUPS:
+        assert (product / group).is_dir()
+    for name in contract.OPTIONAL_TABLES:
+        assert (product / contract.table(name).relative_path).stat().st_size > 200
+
+
+# --------------------------------------------------------------------------------------------- scale
+def test_size_grows_about_linearly_with_educators(tmp_path: Path) -> None:
+    sizes = {}
+    for n in (40, 80, 160):
+        sample.generate(tmp_path / str(n), educators=n, seed=SEED)
+        sizes[n] = _size(tmp_path / str(n))
+    first, second = sizes[80] - sizes[40], sizes[160] - sizes[80]
+    assert first > 0
+    assert 1.6 < second / first < 2.4, sizes
+
+
+def test_ensure_sample_generates_once_and_regenerates_when_parameters_change(tmp_path: Path) -> None:
+    target = tmp_path / "data" / "sample"
+    assert sample.ensure_sample(target, educators=5, seed=1) == target
+    stamp = json.loads((target / sample.STAMP_FILE).read_text())
+    assert stamp["educators"] == 5 and stamp["seed"] == 1
+    users = target / "users/users.csv"
+    before = users.stat().st_mtime_ns
+    sample.ensure_sample(target, educators=5, seed=1)
+    assert users.stat().st_mtime_ns == before  # current: nothing rewritten
+    sample.ensure_sample(target, educators=6, seed=1)
+    assert json.loads((target / sample.STAMP_FILE).read_text())["educators"] == 6
+    assert users.read_bytes().count(b"\n") == 7  # header + 6 users
+    # a product that lost a file is regenerated; no temporary sibling is left behind
+    (target / "goals/goals.users.csv").unlink()
+    sample.ensure_sample(target, educators=6, seed=1)
+    assert (target / "goals/goals.users.csv").is_file()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["sample"]
+
+
+def test_generate_rejects_a_size_below_one(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="educators"):
+        sample.generate(tmp_path, educators=0, seed=1)
