@@ -346,7 +346,19 @@ def test_ensure_sample_generates_once_and_regenerates_when_parameters_change(tmp
     (target / "goals/goals.users.csv").unlink()
     sample.ensure_sample(target, educators=6, seed=1)
     assert (target / "goals/goals.users.csv").is_file()
-    assert sorted(p.name for p in target.parent.iterdir()) == ["sample"]
+    assert sorted(p.name for p in target.parent.iterdir()) == [".sample.lock", "sample"]
+
+
+def test_ensure_sample_replaces_a_half_written_product_and_cleans_killed_runs(tmp_path: Path) -> None:
+    target = tmp_path / "sample"
+    sample.ensure_sample(target, educators=5, seed=1)
+    stamp = target / sample.STAMP_FILE
+    stamp.write_text(stamp.read_text().replace('"seed": 1', '"seed": 2'))  # as if another run stopped midway
+    killed = tmp_path / ".sample.tmp-999999"  # what a killed run leaves behind
+    (killed / "users").mkdir(parents=True)
+    sample.ensure_sample(target, educators=5, seed=1)
+    assert json.loads(stamp.read_text())["seed"] == 1
+    assert not killed.exists()
 
 
 def test_generate_rejects_a_size_below_one(tmp_path: Path) -> None:
