@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DATA_PRODUCT WAREHOUSE EDFI_OUTPUT EDFI_DISTRICT_ID EDFI_SCHOOL_YEARS
 export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: build test venv extract load sample dbt docs serve-docs generate lint bench clean lock
 

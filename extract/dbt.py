@@ -28,6 +28,7 @@ def run_dbt(args: Sequence[str], settings: Settings, *, quiet: bool = False) -> 
 
     os.environ["WAREHOUSE"] = str(settings.warehouse)
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     full = [
         *args,
         "--project-dir",
