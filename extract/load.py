@@ -5,7 +5,8 @@ Interface other layers rely on:
   names (`_rootId`, `name.first`), then any drift columns (in the file but not in the contract, kept in
   header order), then the lineage columns `_source_file, _source_line, _load_id, _loaded_at`;
 - `raw._loads` (manifest, appended per run, one row per contract file), `raw._rejects` (quarantined
-  records, appended per run), `raw._drift` (columns not in the contract, per run) and
+  records, appended per run), `raw._drift` (columns not in the contract, and with a null table_name CSV
+  files not in the contract, which are not landed; per run) and
   `raw._load_failures` (runs that failed and were rolled back).
 
 How it stays both fast and honest:
@@ -149,7 +150,14 @@ def scan_file(path: Path, rel: str) -> FileScan:
                     nxt[has_next] = buf[q[has_next] + 1]
                     not_start = (prev != _COMMA) & (prev != _LF) & (prev != _CR) & (prev != _QUOTE)
                     not_end = (nxt != _COMMA) & (nxt != _LF) & (nxt != _CR) & (nxt != _QUOTE)
-                    q = q[~(not_start & not_end)]  # can neither open nor close: a literal quote
+                    literal = not_start & not_end  # can neither open nor close: a literal quote
+                    q, not_start = q[~literal], not_start[~literal]
+                    # Outside quotes, a quote that is not at a field start is a literal (`ab"`), as DuckDB
+                    # reads it. Whether a quote is outside depends on the ones before it, so when such a
+                    # quote exists, settle this window with a sequential pass over its quotes only.
+                    outside_q = ((parity + np.arange(q.size)) & 1) == 0
+                    if (outside_q & not_start).any():
+                        q = q[_significant_quotes(not_start, parity)]
                 nl = np.flatnonzero(a == _LF) + lo
                 outside = ((parity + np.searchsorted(q, nl)) & 1) == 0
                 terms.append(nl[outside])
@@ -229,14 +237,35 @@ def scan_file(path: Path, rel: str) -> FileScan:
     )
 
 
+def _significant_quotes(not_start: np.ndarray, parity: int) -> np.ndarray:
+    """Which quotes open or close quoting, given the state before the first (rare-path fallback)."""
+    keep = np.ones(not_start.size, dtype=bool)
+    inside = parity == 1
+    for i, stray in enumerate(not_start.tolist()):
+        if inside:
+            inside = False
+        elif stray:
+            keep[i] = False
+        else:
+            inside = True
+    return keep
+
+
 def check_header(scan: FileScan, table: Table, rel: str) -> list[str]:
     """Contract columns must all be there (any order); returns the drift columns in header order."""
     seen: set[str] = set()
+    folded: dict[str, str] = {}
     for pos, name in enumerate(scan.header, start=1):
         if name == "":
             raise LoadError(f"{rel}: line 1, column {pos}: empty column name in the header")
         if name in seen:
             raise LoadError(f"{rel}: line 1, column {pos}: column {name!r} appears twice in the header")
+        if name.lower() in folded:  # SQL identifiers are case-insensitive: both cannot be columns
+            raise LoadError(
+                f"{rel}: line 1, column {pos}: column {name!r} differs from column {folded[name.lower()]!r} "
+                "only by letter case"
+            )
+        folded[name.lower()] = name
         if name in contract.LINEAGE_COLUMNS:
             raise LoadError(f"{rel}: line 1, column {pos}: column {name!r} clashes with a lineage column")
         seen.add(name)
@@ -437,6 +466,14 @@ def _plan(product_dir: Path) -> list[tuple[Table, Path | None]]:
     return plan
 
 
+def _unknown_files(product_dir: Path) -> list[str]:
+    """CSV files the contract does not know (a new vendor table?): reported as drift, not landed."""
+    known = {t.relative_path for t in contract.tables()}
+    return sorted(
+        rel for p in product_dir.rglob("*.csv") if (rel := p.relative_to(product_dir).as_posix()) not in known
+    )
+
+
 def _scans(plan: list[tuple[Table, Path | None]], pool: ThreadPoolExecutor) -> Iterator[FileScan | None]:
     """Scan files a little ahead of DuckDB (numpy and DuckDB both release the GIL)."""
     pending: list[Future[FileScan] | None] = []
@@ -467,11 +504,18 @@ def load_product(product_dir: Path, warehouse: Path, load_id: str | None = None)
     try:
         try:
             plan = _plan(product_dir)
+            con.execute("set enable_progress_bar = false")
             con.execute("begin transaction")
             _ensure_meta(con)
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-scan") as pool:
                 for (t, path), scan in zip(plan, _scans(plan, pool), strict=True):
                     _load_one(con, t, path, scan, load_id, loaded_at, result)
+            unknown = _unknown_files(product_dir)
+            if unknown:
+                con.executemany(
+                    "insert into raw._drift values (?, null, ?, null, null, ?)",
+                    [(load_id, rel, loaded_at) for rel in unknown],
+                )
             con.execute("commit")
         except BaseException as exc:
             with contextlib.suppress(duckdb.Error):  # no transaction is open if `begin` was not reached

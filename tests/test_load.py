@@ -410,3 +410,32 @@ def test_warehouse_open_in_another_process_gives_a_clear_message(product: Path, 
 def test_bare_duckdb_load_is_the_plain_reference(product: Path, tmp_path: Path):
     n = bare_duckdb_load(product, tmp_path / "bare.duckdb")
     assert n == sum(csv_records(product / t.relative_path) for t in contract.tables())
+
+
+def test_quotes_inside_unquoted_fields_are_literal_and_do_not_shift_records(product: Path, warehouse: Path):
+    rid = R.encode()
+    write_reports(
+        product,
+        report_row(0, 'ab"'),  # a quote ending an unquoted field
+        b'%s,%s,1,k1,"two\nlines",view' % (rid, rid),  # must still be seen as one quoted record
+        report_row(2, '5" screen, "big"'.replace(",", ";")),
+        report_row(3),
+    )
+    res = load_product(product, warehouse)
+    got = rows(warehouse, 'select "reportName", _source_line from raw.groups__reports order by 2')
+    assert got == [('ab"', 2), ("two\nlines", 3), ('5" screen; "big"', 5), ("Report", 6)]
+    assert res.rows_rejected == 0
+
+
+def test_header_columns_differing_only_by_case_are_an_error(product: Path, warehouse: Path):
+    write_reports(product, report_row(0) + b",x", header=REPORTS_HEADER + b",ACCESS")
+    with pytest.raises(LoadError, match=r"groups\.reports\.csv: line 1, column 7: .*'ACCESS'.*letter case"):
+        load_product(product, warehouse)
+
+
+def test_csv_file_not_in_the_contract_is_reported_as_drift(product: Path, warehouse: Path):
+    (product / "users/users.newArray.csv").write_text("_rootId,_parentId,_index,value\n", encoding="utf-8")
+    load_product(product, warehouse, load_id="L1")
+    assert rows(warehouse, "select source_file from raw._drift where table_name is null") == [
+        ("users/users.newArray.csv",)
+    ]
