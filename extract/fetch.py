@@ -43,6 +43,7 @@ from .sftp import (
     Connection,
     Credentials,
     HostKeyPolicy,
+    Login,
     SftpError,
     SftpTarget,
     is_sftp_url,
@@ -107,8 +108,8 @@ def check_layout(present: dict[str, set[str]], where: str, fix: str) -> None:
         listed = "\n  - ".join(problems)
         raise FetchError(
             f"the data product at {where} is incomplete:\n  - {listed}\n"
-            f"Optional groups (eoy.Classifications, goals, sloTemplates, slos) may be absent as a whole; every "
-            f"other file must be there (an empty table is a header-only file). {fix}"
+            f"Optional groups (eoy.Classifications, goals, sloTemplates, slos) may be absent as a whole; "
+            f"every other file must be there (an empty table is a header-only file). {fix}"
         )
 
 
@@ -132,7 +133,8 @@ def landing_dir(landing: Path, target: SftpTarget) -> Path:
     """`landing/<host>_<port>/<path...>`: one mirror per server folder, with tame folder names."""
     segments = [SAFE_SEGMENT.sub("_", s) for s in target.path.split("/") if s not in ("", ".", "~")]
     host = SAFE_SEGMENT.sub("_", target.host)
-    return landing / f"{host}_{target.port}" / Path(*segments) if segments else landing / f"{host}_{target.port}"
+    server = landing / f"{host}_{target.port}"
+    return server.joinpath(*segments) if segments else server
 
 
 def _unsafe_reason(name: str) -> str | None:
@@ -222,12 +224,15 @@ class _Fetcher:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._connections: list[Connection] = []
+        self._login: Login | None = None  # prepared by the first connection (the listing), then shared
         self.fetched: dict[str, dict[str, int]] = {}  # what the state file will record
 
     # ---------- connections (one per worker thread)
     def _connect(self) -> Connection:
         try:
-            conn = Connection(self.target, self.creds, self.policy)
+            if self._login is None:
+                self._login = Login.prepare(self.target, self.creds, self.policy)
+            conn = Connection(self._login)
         except SftpError as e:
             raise FetchError(scrub(str(e), self.secrets)) from None
         with self._lock:
@@ -300,7 +305,10 @@ class _Fetcher:
                 f"DATA_PRODUCT (sftp://user@host[:port]/folder, absolute on the server)"
             ) from None
         if kind(root) != "dir":
-            raise FetchError(f"{base} on {self.target.host}:{self.target.port} is not a folder ({kind(root)})")
+            raise FetchError(
+                f"{base} on {self.target.host}:{self.target.port} is not a folder ({kind(root)}); check the "
+                f"path in DATA_PRODUCT"
+            )
         ignored: list[str] = []
         files: list[RemoteFile] = []
         present: dict[str, set[str]] = {}
@@ -365,7 +373,10 @@ class _Fetcher:
             remote = f"{self.target.path.rstrip('/')}/{f.group}/{f.name}"
             attrs = conn.lstat(remote)
             if kind(attrs) != "file":
-                raise FetchError(f"{remote} on {self.target.host} changed into a {kind(attrs)} while fetching")
+                raise FetchError(
+                    f"{remote} on {self.target.host} changed into a {kind(attrs)} while fetching; run again "
+                    f"once the vendor's delivery is complete"
+                )
             size, mtime = int(attrs.st_size or 0), int(attrs.st_mtime or 0)
             tmp = final.with_name(f".{f.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
             done = 0
@@ -384,7 +395,7 @@ class _Fetcher:
                     os.fsync(out.fileno())
                     local_size = os.fstat(out.fileno()).st_size
                 if written != size or local_size != size:
-                    raise OSError(f"{remote}: got {written} bytes, the server's stat says {size} (file changed?)")
+                    raise OSError(f"{remote}: got {written} bytes, the server says {size} (file changing?)")
                 os.utime(tmp, (mtime, mtime))
                 os.replace(tmp, final)
                 _fsync_dir(final.parent)

@@ -94,7 +94,8 @@ def parse_sftp_url(source: str) -> SftpTarget:
         path = "."
     if "\x00" in path or ".." in PurePosixPath(path).parts:
         raise SftpError(f"DATA_PRODUCT {shown!r}: the folder path may not contain `..` or NUL")
-    return SftpTarget(user=unquote(parts.username), host=parts.hostname, port=port, path=path.rstrip("/") or "/")
+    path = path.rstrip("/") or "/"
+    return SftpTarget(user=unquote(parts.username), host=parts.hostname, port=port, path=path)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,9 @@ class Credentials:
     password: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, secrets: dict[str, str] | None = None, env: dict[str, str] | None = None) -> Credentials:
+    def from_env(
+        cls, secrets: dict[str, str] | None = None, env: dict[str, str] | None = None
+    ) -> Credentials:
         env = dict(os.environ if env is None else env)
         merged = {**env, **(secrets or {})}
         key = merged.get("SFTP_KEY_FILE", "").strip()
@@ -165,7 +168,7 @@ def _check_host_key(
     name = target.known_hosts_name
     if known.get(key.get_name()) == key:
         return
-    keyscan = f"ssh-keyscan -p {target.port} {target.host}" if target.port != 22 else f"ssh-keyscan {target.host}"
+    keyscan = "ssh-keyscan " + (f"-p {target.port} {target.host}" if target.port != 22 else target.host)
     if policy.insecure_accept_any:
         log.warning(
             "SFTP_INSECURE_ACCEPT_UNKNOWN_HOST is set: ACCEPTING %s host key %s %s WITHOUT VERIFICATION "
@@ -210,24 +213,43 @@ def _load_key(creds: Credentials) -> paramiko.PKey:
         ) from None
 
 
-class Connection:
-    """One SSH transport with one SFTP channel; each download worker owns one."""
+@dataclass(frozen=True)
+class Login:
+    """What every connection of one fetch needs, prepared once: decrypting a key is deliberately slow
+    (bcrypt KDF), and known_hosts should be read once per run."""
 
-    def __init__(self, target: SftpTarget, creds: Credentials, policy: HostKeyPolicy) -> None:
-        self.target = target
-        self.transport: paramiko.Transport | None = None
-        self.sftp: paramiko.SFTPClient | None = None
+    target: SftpTarget
+    creds: Credentials
+    policy: HostKeyPolicy
+    known: dict[str, paramiko.PKey]
+    pkey: paramiko.PKey | None = field(repr=False)
+
+    @classmethod
+    def prepare(cls, target: SftpTarget, creds: Credentials, policy: HostKeyPolicy) -> Login:
         known = {} if policy.insecure_accept_any else _load_known(policy, target)
         pkey = _load_key(creds) if creds.key_file else None
         if pkey is None and not creds.password:
             raise SftpError(
-                f"no SFTP credentials for {target.display}: set SFTP_KEY_FILE (and SFTP_KEY_PASSPHRASE if the "
-                f"key is encrypted) or SFTP_PASSWORD in the environment"
+                f"no SFTP credentials for {target.display}: set SFTP_KEY_FILE (and SFTP_KEY_PASSPHRASE "
+                f"if the key is encrypted) or SFTP_PASSWORD in the environment"
             )
+        return cls(target, creds, policy, known, pkey)
+
+
+class Connection:
+    """One SSH transport with one SFTP channel; each download worker owns one."""
+
+    def __init__(self, login: Login) -> None:
+        target, creds, policy, known, pkey = login.target, login.creds, login.policy, login.known, login.pkey
+        self.target = target
+        self.transport: paramiko.Transport | None = None
+        self.sftp: paramiko.SFTPClient | None = None
         try:
             sock = socket.create_connection((target.host, target.port), timeout=CONNECT_TIMEOUT)
         except OSError as e:
             raise ConnectionError(f"cannot connect to {target.host}:{target.port}: {e}") from None
+        # SFTP is request/response: without this, Nagle + delayed ACK add ~40 ms to small round trips.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         t = paramiko.Transport(sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE)
         self.transport = t
         try:
@@ -261,16 +283,16 @@ class Connection:
             if not t.is_authenticated() and creds.password:
                 tried.append("password")
                 t.auth_password(self.target.user, creds.password)
-        except paramiko.AuthenticationException:
-            pass
-        except paramiko.SSHException as e:
-            if not t.is_active():
-                raise ConnectionError(f"{self.target.host}:{self.target.port} closed the connection") from None
+        except paramiko.SSHException as e:  # AuthenticationException included
             log.debug("authentication error (%s)", type(e).__name__)
+        if not t.is_authenticated() and not t.is_active():
+            # The server went away during authentication: a network problem, worth a retry.
+            raise ConnectionError(f"{self.target.host}:{self.target.port} hung up during login")
         if not t.is_authenticated():
             raise SftpError(
-                f"authentication failed for user {self.target.user!r} on {self.target.host}:{self.target.port} "
-                f"(tried {' then '.join(tried)}): check SFTP_KEY_FILE / SFTP_KEY_PASSPHRASE / SFTP_PASSWORD "
+                f"authentication failed for user {self.target.user!r} on {self.target.host}:"
+                f"{self.target.port} (tried {' then '.join(tried)}): check SFTP_KEY_FILE / "
+                f"SFTP_KEY_PASSPHRASE / SFTP_PASSWORD "
                 f"and the user name in DATA_PRODUCT"
             )
 
@@ -301,7 +323,7 @@ class Connection:
         with self.sftp.open(remote, "rb", bufsize=0) as fh:
             fh.MAX_REQUEST_SIZE = self.read_size  # instance override read by paramiko's prefetch
             if size > 0:
-                fh.prefetch(size)  # queue every read request now; the server streams within the window
+                _prefetch(fh, size)  # queue every read request now; the server streams within the window
             while True:
                 data = fh.read(4 * self.read_size)
                 if not data:
@@ -313,6 +335,29 @@ class Connection:
                 if written > size:  # the file grew while we read: stop, the caller re-lists and retries
                     break
         return written
+
+
+# Above this size paramiko's own prefetch thread issues the requests (see _prefetch).
+INLINE_PREFETCH_MAX = 4 * 2**30
+
+
+def _prefetch(fh: paramiko.SFTPFile, size: int) -> None:
+    """`fh.prefetch(size)`, but issuing the read requests from this thread.
+
+    paramiko's prefetch() sends the requests from a helper thread; when the connection drops, that thread
+    dies with an unhandled-exception traceback on stderr while the reader gets the error anyway. Sending
+    them here (small messages, well inside the server's window for files below INLINE_PREFETCH_MAX) lets
+    the error reach the retry logic and nothing else. This uses two attributes of paramiko's prefetch
+    machinery (paramiko is pinned); if they are ever gone, the public prefetch() is used.
+    """
+    issue = getattr(fh, "_prefetch_thread", None)
+    if issue is None or not hasattr(fh, "_prefetching") or size > INLINE_PREFETCH_MAX:
+        fh.prefetch(size)
+        return
+    step = fh.MAX_REQUEST_SIZE
+    fh._prefetching = True
+    fh._prefetch_done = False
+    issue([(off, min(step, size - off)) for off in range(0, size, step)], None)
 
 
 def _read_size(remote_version: str) -> int:

@@ -118,15 +118,16 @@ class Sshd:
 
     # ---------- lifecycle
     def generate_keys(self) -> None:
-        _run([SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", "edreflect-test-host", "-f", str(self.host_key)])
+        keygen = [SSH_KEYGEN, "-q", "-t", "ed25519"]
+        _run([*keygen, "-N", "", "-C", "edreflect-test-host", "-f", str(self.host_key)])
         _run(
             [SSH_KEYGEN, "-q", "-t", "ed25519", "-N", self.user_key_passphrase, "-C", "edreflect-test-user",
              "-f", str(self.user_key)]
         )
         # A second, unencrypted key for OpenSSH's own `sftp -b` (batch mode cannot ask for a passphrase).
-        _run([SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", "edreflect-test-plain", "-f", str(self.plain_key)])
+        _run([*keygen, "-N", "", "-C", "edreflect-test-plain", "-f", str(self.plain_key)])
         auth = self.base / "authorized_keys"
-        auth.write_text((self.base / "id_ed25519.pub").read_text() + (self.base / "id_plain.pub").read_text())
+        auth.write_text("".join((self.base / f"{k}.pub").read_text() for k in ("id_ed25519", "id_plain")))
         auth.chmod(0o644)
 
     def start(self, port: int | None = None) -> None:
@@ -183,16 +184,15 @@ class Sshd:
     def kill_sessions(self) -> int:
         """Cut every open connection (SIGKILL the session processes); the listener keeps running."""
         procs = self.session_processes()
-        for p in procs:
-            with suppress(psutil.NoSuchProcess):
-                p.kill()
-        psutil.wait_procs(procs, timeout=5)
+        _kill_and_wait(procs)
         return len(procs)
 
     def stop_server(self) -> None:
-        """Stop the listener and its session processes (only those this object started)."""
+        """Stop the listener and its session processes (only those this object started).
+
+        Sessions go first, while the listener is alive to reap them (PID 1 in a container may not)."""
         if self.proc is not None:
-            children = self.session_processes()
+            _kill_and_wait(self.session_processes())
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
                 try:
@@ -200,10 +200,6 @@ class Sshd:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait(timeout=5)
-            for p in children:
-                with suppress(psutil.NoSuchProcess):
-                    p.kill()
-            psutil.wait_procs(children, timeout=5)
             self.proc = None
         if self._log is not None:
             self._log.close()  # type: ignore[attr-defined]
@@ -214,6 +210,22 @@ class Sshd:
         port = self.port
         self.stop_server()
         self.start(port=port)
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _kill_and_wait(procs: list[psutil.Process], timeout: float = 5.0) -> None:
+    for p in procs:
+        with suppress(psutil.NoSuchProcess):
+            p.kill()
+    deadline = time.monotonic() + timeout
+    while any(_alive(p) for p in procs) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _require_root() -> None:

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _sshd import Sshd, running_sshd
 
 from extract import contract
 from extract.config import Settings
 from extract.fetch import FetchError, FetchOptions, _unsafe_reason, fetch, inside
-from _sshd import Sshd, running_sshd
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "example_product"
 FAST = FetchOptions(workers=3, attempts=5, backoff_base=0.05, backoff_max=0.2, show_progress=False)
@@ -44,7 +44,7 @@ def product(sshd: Sshd, request: pytest.FixtureRequest) -> Iterator[Path]:
 @pytest.fixture
 def key_env(sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Key auth, host key known: the normal production setup."""
-    for name in ("SFTP_PASSWORD", "SFTP_KEY_PASSPHRASE", "SFTP_INSECURE_ACCEPT_UNKNOWN_HOST", "SFTP_READ_SIZE"):
+    for name in ("SFTP_PASSWORD", "SFTP_KEY_PASSPHRASE", "SFTP_INSECURE_ACCEPT_UNKNOWN_HOST"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SFTP_KNOWN_HOSTS", str(sshd.write_known_hosts(tmp_path / "known_hosts")))
     monkeypatch.setenv("SFTP_KEY_FILE", str(sshd.user_key))
@@ -227,7 +227,7 @@ def test_local_folder_is_validated_and_used_in_place(tmp_path: Path) -> None:
         fetch(str(tmp_path / "nope"), tmp_path / "landing", settings)
 
 
-# ---------------------------------------------------------------------------------------------- hostile server
+# ------------------------------------------------------------------------------------------- hostile server
 def test_hostile_names_never_escape_the_landing_folder(
     sshd: Sshd, product: Path, key_env: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -280,7 +280,7 @@ def test_name_filter_rejects_traversal_and_separators(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- dropped links
-BIG = 48 * 2**20
+BIG = 24 * 2**20
 
 
 def _add_big_file(product: Path) -> Path:
