@@ -373,8 +373,8 @@ def _ascii(s: str) -> str:
 
 _FIRST_ASCII = tuple(_ascii(n) for n in _FIRST)
 _LAST_ASCII = tuple(_ascii(n) for n in _LAST)
-_EPOCH_DAY0 = dt.date(2010, 1, 1)
-_DAY_STR = tuple((_EPOCH_DAY0 + dt.timedelta(days=i)).isoformat() for i in range(366 * 20))
+_EPOCH_DAY0 = dt.date(1990, 1, 1)  # dates are looked up, not formatted: 1990-01-01 .. 2039
+_DAY_STR = tuple((_EPOCH_DAY0 + dt.timedelta(days=i)).isoformat() for i in range(366 * 50))
 _DAY0_ORD = (_EPOCH_DAY0 - dt.date(1970, 1, 1)).days
 
 
@@ -521,6 +521,7 @@ class _Generator:
         self.schools: list[_School] = []
         self.users: list[_User] = []
         self.groups_by_year: dict[int, list[str]] = {}
+        self.group_year: dict[str, int] = {}
         self.rubrics: list[_Rubric] = []
         self.templates: list[_Template] = []
         self.assignments: dict[int, list[str]] = {}
@@ -1008,6 +1009,7 @@ class _Generator:
             if spec.get("deleted") or year == 2023 and g >= len(fixed):
                 pass
             self.groups_by_year.setdefault(year, []).append(gid)
+            self.group_year[gid] = year
             target = self.schools[school if school is not None else self.randint(0, len(self.schools) - 1)]
             if kind == "learner":
                 target.learner_groups.append(gid)
@@ -1230,7 +1232,7 @@ class _Generator:
                     "startDate": self.maybe(self.date(lo + 20 * 86400), 0.1),
                     "endDate": self.maybe(self.date(hi - 10 * 86400), 0.2),
                     "createdBy": self.users[self.pick(self.observers)].id,
-                    **self.doc_meta(lo, p_deleted=0.03),
+                    **self.doc_meta(lo + self.rnd() * 20 * 86400, p_deleted=0.03),
                 },
             )
             least = 1 if a == 0 else 0
@@ -1349,7 +1351,14 @@ class _Generator:
                 "name.last": _LAST[li],
                 "employeeId": self.maybe(f"E{10000 + i}", 0.05),
                 "stateStaffId": "" if i == 2 or self.rnd() < 0.04 else f"31{i + 10000:08d}",
-                "title": self.maybe(self.pick(_OBSERVER_TITLES if u.observer else _TEACHER_TITLES), 0.05),
+                "title": self.maybe(
+                    (
+                        "Principal"
+                        if i < len(self.schools)
+                        else self.pick(_OBSERVER_TITLES if u.observer else _TEACHER_TITLES)
+                    ),
+                    0.05,
+                ),
                 "hireDate": self.maybe(self.date(hired), 0.1),
                 "active": _F if deleted else _T,
                 "lastLoginAt": self.maybe(self.ts(self.year_time(2025)), 0.1),
@@ -1464,7 +1473,8 @@ class _Generator:
             if gid in seen:
                 continue
             seen.add(gid)
-            added = "" if u.index == 1 or self.rnd() < 0.1 else self.ts(self.year_time(2025) - 120 * 86400)
+            start = _school_year_span(self.group_year[gid])[0]
+            added = "" if u.index == 1 or self.rnd() < 0.1 else self.ts(start + self.rnd() * 60 * 86400)
             self.emit(
                 "users.groups", {**self.child(u.id, u.id, k), "groupId": gid, "role": role, "addedAt": added}
             )
@@ -1706,7 +1716,7 @@ class _Generator:
         # snapshots are decided first: the signature steps list them
         n_snaps = (1 + (self.rnd() < 0.3)) if status == "complete" else int(status == "inProgress")
         snap_ids = [self.oid() for _ in range(n_snaps)]
-        works: list[tuple[int, str, _Activity, str, str, list[tuple[str, int]]]] = []
+        works: list[tuple[int, str, _Activity, str, str, list[tuple[str, int, str]]]] = []
         notes = 0
         t = observed
         for w, act in enumerate(tmpl.activities):
@@ -1815,8 +1825,9 @@ class _Generator:
                                 "indicatorId": ind,
                                 "proficiencyLevelId": rubric_levels[lvl][0],
                                 "score": rubric_levels[lvl][2],
+                                "evidence": narrative,
                             }
-                            for ind, lvl in scores
+                            for ind, lvl, narrative in scores
                         ],
                     },
                     separators=(",", ":"),
@@ -1934,7 +1945,7 @@ class _Generator:
         rub: _Rubric,
         submitted: float | None,
         year: int,
-    ) -> list[tuple[str, int]]:
+    ) -> list[tuple[str, int, str]]:
         evid = self.oid()
         scores: list[tuple[str, int]] = []
         indicators = rub.scored
@@ -1962,8 +1973,12 @@ class _Generator:
                 "submittedAt": self.ts(submitted) if submitted else "",
             },
         )
+        evidence: dict[str, str] = {}
         for k, ind, lvl, na in body_rows:
             iid = self.oid()
+            narrative = evidence[ind] = (
+                self.text(1, 3, multiline=0.3) if lvl >= 0 and self.rnd() < 0.6 else ""
+            )
             self.emit(
                 "observations.work.evaluations.indicators",
                 {
@@ -1973,7 +1988,7 @@ class _Generator:
                     "proficiencyLevelId": rub.levels[lvl][0] if lvl >= 0 else "",
                     "score": rub.levels[lvl][2] if lvl >= 0 else "",
                     "notApplicable": _T if na else _F,
-                    "evidence": self.text(1, 3, multiline=0.3) if lvl >= 0 and self.rnd() < 0.6 else "",
+                    "evidence": narrative,
                 },
             )
             if self.rnd() < 0.2:
@@ -1997,7 +2012,7 @@ class _Generator:
                 )
         if submitted and ev_type == "observer" and (self.rnd() < 0.5 or self.first("rating")):
             self.rating(u, observer, obs_id, wid, rub, scores, overall, overall_level, submitted, year)
-        return scores
+        return [(ind, lvl, evidence.get(ind, "")) for ind, lvl in scores]
 
     def subitems(self, rub: _Rubric, ind: str, lvl: int) -> list[int]:
         n = rub.lines.get((ind, lvl), 0)
