@@ -13,6 +13,7 @@ Why the care:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -21,7 +22,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,6 +195,33 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+@contextlib.contextmanager
+def _mirror_lock(path: Path, what: str) -> Iterator[None]:
+    """One fetch per mirror at a time: a second run would delete the first one's temp files and both
+    would rewrite the same state. Refused, not queued (like extract.lock.run_lock); the kernel drops the
+    lock when the holder dies, so a killed run leaves nothing stale."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = path.read_text(encoding="ascii", errors="replace").strip()
+            raise FetchError(
+                f"another run is already fetching {what} into {path.parent.parent} "
+                f"(process {holder or '?'} holds {path}); wait for it to finish and run again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------- SFTP
@@ -413,6 +441,10 @@ class _Fetcher:
 
     # ---------- the whole fetch
     def run(self) -> FetchResult:
+        with _mirror_lock(self.state_file.with_suffix(".lock"), self.target.display):
+            return self._run_locked()
+
+    def _run_locked(self) -> FetchResult:
         try:
             files = self.list_remote()
             self.product_dir.mkdir(parents=True, exist_ok=True)

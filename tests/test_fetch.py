@@ -369,3 +369,24 @@ def test_server_gone_for_good_fails_clearly_and_leaves_no_partial_file(
     # Back online: the next run completes.
     result = fetch(sshd.url(product), landing, key_env, FAST)
     assert_same_tree(result.product_dir, product)
+
+
+def test_a_second_fetch_of_the_same_mirror_at_the_same_time_is_refused(
+    sshd: Sshd, product: Path, key_env: Settings
+) -> None:
+    seen: list[str] = []
+
+    def on_progress(rel: str, done: int, size: int) -> None:
+        if not seen:
+            try:
+                fetch(sshd.url(product), key_env.landing, key_env, FAST)
+                seen.append("second fetch ran")
+            except FetchError as e:
+                seen.append(str(e))
+
+    opts = FetchOptions(workers=1, backoff_base=0.05, show_progress=False, on_progress=on_progress)
+    result = fetch(sshd.url(product), key_env.landing, key_env, opts)
+    assert len(seen) == 1 and "another run is already fetching" in seen[0]
+    assert f"process {os.getpid()}" in seen[0]
+    assert_same_tree(result.product_dir, product)
+    assert fetch(sshd.url(product), key_env.landing, key_env, FAST).skipped == 87  # the lock was released
