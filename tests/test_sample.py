@@ -394,3 +394,18 @@ def test_ensure_sample_replaces_a_half_written_product_and_cleans_killed_runs(tm
 def test_generate_rejects_a_size_below_one(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="educators"):
         sample.generate(tmp_path, educators=0, seed=1)
+
+
+def test_snapshot_indexes_point_at_the_captured_work(db: duckdb.DuckDBPyConnection) -> None:
+    """`snapshots.indexes` is parallel to `snapshots.activityWorks`: the position of each captured work."""
+    assert _scalar(db, 'select count(*) from "snapshots.indexes"') == _scalar(
+        db, 'select count(*) from "snapshots.activityWorks"'
+    )
+    bad = _scalar(
+        db,
+        'select count(*) from "snapshots.indexes" i '
+        'join "snapshots.activityWorks" a on a._parentId = i._parentId and a._index = i._index '
+        'left join "observations.work" w on w._id = a.workId '
+        "where w._id is null or w._index <> i.value",
+    )
+    assert bad == 0
