@@ -1,0 +1,237 @@
+"""The generated dbt staging layer, run with real dbt on a real DuckDB warehouse.
+
+One module-scoped warehouse holds the example product plus one injected exact duplicate row; `dbt build
+--select staging` runs on it once and the tests check what it produced (counts, types, renames). The
+failure-path tests then reload raw, break it on purpose and build a few models again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from extract import codegen, config, contract
+from extract.dbt import DbtError, run_dbt
+from extract.load import load_product
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE_PRODUCT = contract.PROJECT_ROOT / "tests" / "fixtures" / "example_product"
+DUPLICATED = "groups"  # the table that gets one exact duplicate row before the build
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A private warehouse path and dbt target folder (other tests and helpers build their own)."""
+    root = tmp_path_factory.mktemp("staging")
+    saved = {k: os.environ.get(k) for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
+    os.environ["DBT_TARGET_PATH"] = str(root / "target")
+    os.environ["DBT_LOG_PATH"] = str(root / "logs")
+    yield root
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _settings(warehouse: Path) -> config.Settings:
+    return config.from_env({"WAREHOUSE": str(warehouse)})
+
+
+def _load(warehouse: Path) -> None:
+    result = load_product(EXAMPLE_PRODUCT, warehouse)
+    assert result.files == 87
+
+
+def _dbt(args: list[str], warehouse: Path) -> object:
+    return run_dbt(args, _settings(warehouse), quiet=True)
+
+
+@pytest.fixture(scope="module")
+def built(workspace: Path) -> dict:
+    """Example product + one exact duplicate in raw.groups, `dbt build --select staging`, then a snapshot."""
+    warehouse = workspace / "warehouse.duckdb"
+    _load(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        # the same record again further down the file: equal in every contract column, other lineage
+        con.execute(
+            f"insert into raw.{DUPLICATED} select * replace (_source_line + 1000 as _source_line) "
+            f"from raw.{DUPLICATED} where _source_line = 2"
+        )
+    _dbt(["build", "--select", "staging"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        raw = {
+            t.key: con.execute(f"select count(*) from {t.raw_relation}").fetchone()[0]
+            for t in contract.tables()
+        }
+        staged = {
+            t.key: con.execute(f"select count(*) from staging.{codegen.model_name(t)}").fetchone()[0]
+            for t in contract.tables()
+        }
+        types = {
+            (table, column): data_type
+            for table, column, data_type in con.execute(
+                "select table_name, column_name, data_type from information_schema.columns "
+                "where table_schema = 'staging' and table_name like 'stg_edreflect__%'"
+            ).fetchall()
+        }
+        groups = con.execute(
+            f"select group_id, source_line from staging.{codegen.model_name(contract.table(DUPLICATED))} "
+            "order by source_line"
+        ).fetchall()
+        deleted_groups = con.execute(
+            "select count(*) from staging.stg_edreflect__groups where is_deleted"
+        ).fetchone()[0]
+    return {
+        "warehouse": warehouse,
+        "raw": raw,
+        "staged": staged,
+        "types": types,
+        "groups": groups,
+        "deleted_groups": deleted_groups,
+    }
+
+
+def test_generated_files_match_the_contract():
+    """Drift guard: the committed models/YAML/macro are exactly what `make generate` writes."""
+    assert codegen.drift() == [], "generated staging files are out of date: run `make generate`"
+
+
+def test_codegen_is_idempotent_and_writes_every_file(tmp_path: Path):
+    first = codegen.write(tmp_path)
+    assert len([n for n in first if n.endswith(".sql") and "/stg_edreflect__" in n]) == 87
+    assert codegen.write(tmp_path) == []
+    assert codegen.drift(tmp_path) == []
+    (tmp_path / "models/staging/stg_edreflect__gone.sql").write_text("select 1\n")
+    assert codegen.drift(tmp_path) == ["models/staging/stg_edreflect__gone.sql"]
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "expected"),
+    [
+        ("groups", "_id", "group_id"),
+        ("users", "_id", "user_id"),
+        ("users", "name.first", "name_first"),
+        ("users", "active", "is_active"),
+        ("users", "deleted", "is_deleted"),
+        ("users", "stateStaffId", "state_staff_id"),
+        ("users.groups", "groupId", "group_id"),
+        ("users.groups", "_rootId", "root_id"),
+        ("users.groups", "_parentId", "parent_id"),
+        ("users.groups", "_index", "array_index"),
+        ("users.subOrgs", "isPrimary", "is_primary"),
+        ("observations.work", "_id", "work_id"),
+        ("observationTemplates.activities", "_id", "activity_id"),
+        ("eoy.Classifications", "_id", "classification_id"),
+        ("observations.work.steps", "_id", "work_step_id"),
+        ("observations.work.evaluations.indicators", "_id", "evaluation_indicator_id"),
+        ("goals.questions", "required", "is_required"),
+    ],
+)
+def test_staging_names_follow_the_brief(table: str, column: str, expected: str):
+    t = contract.table(table)
+    assert codegen.staging_name(t, t.column(column)) == expected
+
+
+def test_every_table_has_a_one_line_model_and_documented_columns():
+    files = codegen.render()
+    models = [n for n in files if re.fullmatch(r"models/staging/stg_edreflect__\w+\.sql", n)]
+    assert len(models) == 87
+    assert files["models/staging/stg_edreflect__observations__work__steps.sql"] == (
+        "{{ edreflect_stage('observations__work__steps') }}\n"
+    )
+    import yaml
+
+    doc = yaml.safe_load(files["models/staging/_edreflect__models.yml"])
+    assert len(doc["models"]) == 87
+    for model in doc["models"]:
+        assert model["description"], model["name"]
+        for col in model["columns"]:
+            assert col["description"] and col["data_type"], (model["name"], col["name"])
+
+
+def test_staging_keeps_every_row_except_exact_duplicates(built: dict):
+    assert all(n > 0 for n in built["raw"].values()), "the example product has rows in every table"
+    expected = {key: n - (1 if key == DUPLICATED else 0) for key, n in built["raw"].items()}
+    assert built["staged"] == expected
+    # the first copy (by source line) survives, the injected one at line 1002 is gone
+    assert [line for _id, line in built["groups"]] == sorted(line for _id, line in built["groups"])
+    assert max(line for _id, line in built["groups"]) < 1000
+    assert built["deleted_groups"] == 1, "the example's soft-deleted group is kept, flagged"
+
+
+def test_columns_have_the_contract_types(built: dict):
+    duck_types = {k: v.upper() for k, v in codegen.DATA_TYPES.items()}
+    for t in contract.tables():
+        model = codegen.model_name(t)
+        for col in codegen.staged_columns(t):
+            assert built["types"].get((model, col.name)) == duck_types[col.column.type], (model, col.name)
+        assert built["types"][(model, "source_line")] == "BIGINT"
+        assert built["types"][(model, "loaded_at")] == "TIMESTAMP"
+    assert built["types"][("stg_edreflect__users", "created_at")] == "TIMESTAMP WITH TIME ZONE"
+    assert built["types"][("stg_edreflect__slos__answers__assessments__measures", "target")] == "DOUBLE"
+    # no raw (contract) name leaks through
+    assert ("stg_edreflect__users", "name.first") not in built["types"]
+
+
+def test_a_value_that_does_not_parse_fails_the_build_naming_table_column_and_value(built: dict):
+    warehouse = built["warehouse"]
+    _load(warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("""update raw.users set "createdAt" = 'last tuesday' where _source_line = 3""")
+        con.execute("""update raw.artifacts set "sizeBytes" = '2.5' where _source_line = 4""")
+    with pytest.raises(DbtError) as failed:
+        _dbt(["build", "--select", "stg_edreflect__users", "stg_edreflect__artifacts"], warehouse)
+    message = str(failed.value)
+    assert "stg_edreflect__users.created_at" in message
+    assert "column createdAt" in message
+    assert "'last tuesday' at users/users.csv line 3" in message
+    # an integer given as a decimal would be rounded by a lenient cast: it is reported, not rounded
+    assert "stg_edreflect__artifacts.size_bytes" in message
+    assert "'2.5' at artifacts/artifacts.csv line 4" in message
+    with duckdb.connect(str(warehouse)) as con:
+        assert con.execute(
+            "select created_at from staging.stg_edreflect__users where source_line = 3"
+        ).fetchone() == (None,)
+
+
+def test_staging_builds_when_optional_groups_are_absent(built: dict):
+    """Raw tables of absent optional groups and levels exist but are empty (the loader's guarantee)."""
+    warehouse = built["warehouse"]
+    _load(warehouse)
+    optional = [t for t in contract.tables() if t.is_optional]
+    with duckdb.connect(str(warehouse)) as con:
+        for t in optional:
+            con.execute(f"delete from {t.raw_relation}")
+        # contract: when an optional group is absent, nothing points into it
+        con.execute("delete from raw.evidences__goals")
+        # no rubric deeper than level 2: references to level 3-4 indicators point at a level-2 one instead
+        for t in contract.tables():
+            if any(c.reference == "rubrics.indicators*" for c in t.columns) and not t.is_optional:
+                con.execute(
+                    f"""update {t.raw_relation}
+                        set "indicatorId" = (select min(_id) from raw.rubrics__indicators__indicators)
+                        where "indicatorId" not in (
+                            select _id from raw.rubrics__indicators
+                            union all select _id from raw.rubrics__indicators__indicators
+                        )"""
+                )
+    selection = [codegen.model_name(t) for t in optional] + [
+        "stg_edreflect__evidences__goals",
+        "stg_edreflect__evidences__indicators",
+        "stg_edreflect__rubrics__indicators",
+    ]
+    _dbt(["build", "--select", *selection], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for t in optional:
+            assert con.execute(f"select count(*) from staging.{codegen.model_name(t)}").fetchone() == (0,)
