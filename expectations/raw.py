@@ -1,0 +1,248 @@
+"""Raw layer suite: every contract table as landed, checked against the contract and the load manifest.
+
+Generated from the contract (`extract.contract.tables()`): one set of aggregate queries per table, so a
+new contract table or column is checked without touching this file.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from extract import contract
+from extract.contract import Table
+
+from .model import ERROR, WARNING, Finding, Rule, join_examples
+from .sql import examples_sql, lit, q, relations
+
+OBJECT_ID = "[0-9a-f]{24}"
+
+RULES = (
+    Rule("table_present", "the raw table exists", ERROR, "1 when `raw.<key>` is missing from the warehouse"),
+    Rule(
+        "contract_columns_present",
+        "every contract column is present",
+        ERROR,
+        "number of contract columns missing from the raw table (examples: their names)",
+    ),
+    Rule(
+        "rows_match_manifest",
+        "row count agrees with raw._loads (rows_landed of the latest load)",
+        ERROR,
+        "|rows of the latest load in the table - rows_landed in raw._loads|, or the table's rows when the "
+        "manifest has no row for it",
+    ),
+    Rule(
+        "rows_of_latest_load",
+        "every row belongs to the latest load",
+        ERROR,
+        "rows whose `_load_id` is not the latest load id of raw._loads",
+    ),
+    Rule("id_not_null", "`_id` is not null", ERROR, "rows with an empty `_id`"),
+    Rule("id_unique", "`_id` is unique in the table", ERROR, "rows whose `_id` occurs more than once"),
+    Rule(
+        "id_is_object_id",
+        f"`_id` is an ObjectId (^{OBJECT_ID}$)",
+        ERROR,
+        f"rows whose non-empty `_id` does not fully match `{OBJECT_ID}`",
+    ),
+    Rule("root_id_not_null", "`_rootId` is not null (child tables)", ERROR, "rows with an empty `_rootId`"),
+    Rule(
+        "parent_id_not_null",
+        "`_parentId` is not null (child tables)",
+        ERROR,
+        "rows with an empty `_parentId`",
+    ),
+    Rule("index_not_null", "`_index` is not null (child tables)", ERROR, "rows with an empty `_index`"),
+    Rule(
+        "key_unique",
+        "the child key (`_parentId`, `_index`) is unique",
+        ERROR,
+        "rows whose key occurs more than once (for rubrics.standards.indicators.proficiencyLevels the key "
+        "includes `indicatorIndex`)",
+    ),
+    Rule(
+        "no_rejects",
+        "no record was rejected by the loader",
+        WARNING,
+        "rows_rejected of the latest load in raw._loads (the records are quarantined in raw._rejects)",
+    ),
+    Rule(
+        "no_drift",
+        "no column outside the contract",
+        WARNING,
+        "columns the file had beyond the contract (kept in the raw table, listed in raw._drift)",
+    ),
+)
+
+# Contract section 6: in this table `_parentId` is the standard and the indicator's position is a column.
+EXTRA_KEY_COLUMNS = {"rubrics.standards.indicators.proficiencyLevels": ("indicatorIndex",)}
+
+
+def latest_load(con: duckdb.DuckDBPyConnection, have: set[str]) -> str | None:
+    if "raw._loads" not in have:
+        return None
+    row = con.execute(
+        "select load_id from raw._loads order by loaded_at desc, load_id desc limit 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _manifest(con: duckdb.DuckDBPyConnection, load_id: str | None) -> dict[str, tuple[int, int, str | None]]:
+    if load_id is None:
+        return {}
+    rows = con.execute(
+        "select table_name, rows_landed, rows_rejected, drift_columns from raw._loads where load_id = ?",
+        [load_id],
+    ).fetchall()
+    return {r[0]: (int(r[1] or 0), int(r[2] or 0), r[3]) for r in rows}
+
+
+def _reject_examples(con: duckdb.DuckDBPyConnection, load_id: str, table: str) -> str | None:
+    rows = con.execute(
+        "select line, coalesce(column_name, ''), error_type from raw._rejects "
+        "where load_id = ? and table_name = ? order by line limit 5",
+        [load_id, table],
+    ).fetchall()
+    return join_examples([f"line {r[0]}{' column ' + r[1] if r[1] else ''}: {r[2]}" for r in rows])
+
+
+def _table_findings(
+    con: duckdb.DuckDBPyConnection,
+    t: Table,
+    columns: list[str],
+    load_id: str | None,
+    manifest: dict[str, tuple[int, int, str | None]],
+) -> list[Finding]:
+    rel = t.raw_relation
+    file = t.relative_path
+    out: list[Finding] = []
+
+    def add(check: str, failing: int, checked: int, examples: str | None = None, column: str | None = None):
+        out.append(Finding(t.name, check, failing, checked, column=column, file=file, examples=examples))
+
+    missing = [c for c in t.column_names if c not in columns]
+    add("contract_columns_present", len(missing), len(t.column_names), join_examples(missing))
+    has = set(columns)
+    line = "_source_line"
+    select = ["count(*)", f"count(*) filter (where _load_id is distinct from {lit(load_id or '')})"]
+    at_line = f"'line ' || {line}::varchar"
+    row_checks: list[tuple[str, str, str, str]] = []  # (check, failing condition, column, example)
+    if "_id" in has and t.has_own_id:
+        row_checks += [
+            ("id_not_null", '"_id" is null', "_id", at_line),
+            (
+                "id_is_object_id",
+                f'"_id" is not null and not regexp_full_match("_id", \'{OBJECT_ID}\')',
+                "_id",
+                f"{at_line} || ': ' || \"_id\"",
+            ),
+        ]
+    if not t.is_top_level:
+        for check, col in (
+            ("root_id_not_null", "_rootId"),
+            ("parent_id_not_null", "_parentId"),
+            ("index_not_null", "_index"),
+        ):
+            if col in has:
+                row_checks.append((check, f"{q(col)} is null", col, at_line))
+    for _, cond, _, example in row_checks:
+        select += [f"count(*) filter (where {cond})", examples_sql(example, line, cond)]
+    res = con.execute(f"select {', '.join(select)} from {rel}").fetchone()
+    rows, other = int(res[0]), int(res[1])
+    this_load = rows - other
+    add(
+        "rows_of_latest_load",
+        other,
+        rows,
+        None if not other else f"{other} row(s) of another load than {load_id}",
+    )
+    if load_id is None:
+        add("rows_match_manifest", max(rows, 1), rows, "raw._loads has no load")
+    elif t.name not in manifest:
+        add(
+            "rows_match_manifest",
+            max(this_load, 1),
+            rows,
+            f"raw._loads has no row for {t.name} in load {load_id}",
+        )
+    else:
+        landed = manifest[t.name][0]
+        diff = abs(this_load - landed)
+        add(
+            "rows_match_manifest",
+            diff,
+            rows,
+            f"table {this_load:,} rows, raw._loads {landed:,}" if diff else None,
+        )
+    for i, (check, _, col, _) in enumerate(row_checks):
+        failing, ex = res[2 + 2 * i], res[3 + 2 * i]
+        add(check, int(failing), rows, join_examples(ex), column=col)
+
+    if "_id" in has and t.has_own_id:
+        add("id_unique", *_duplicates(con, rel, ['"_id"'], rows), column="_id")
+    key = ["_parentId", *EXTRA_KEY_COLUMNS.get(t.name, ()), "_index"]
+    if not t.is_top_level and all(k in has for k in key):
+        add("key_unique", *_duplicates(con, rel, [q(k) for k in key], rows), column=", ".join(key))
+
+    landed, rejected, drift = manifest.get(t.name, (0, 0, None))
+    rejects_ex = _reject_examples(con, load_id, t.name) if rejected and load_id else None
+    add("no_rejects", rejected, landed + rejected, rejects_ex)
+    drift_cols = [c for c in columns if c not in t.column_names and c not in contract.LINEAGE_COLUMNS]
+    drift_listed = [d.strip() for d in (drift or "").split(",") if d.strip()]
+    drifted = sorted(set(drift_cols) | set(drift_listed))
+    add("no_drift", len(drifted), len(columns), join_examples(drifted))
+    return out
+
+
+def _duplicates(
+    con: duckdb.DuckDBPyConnection, rel: str, key: list[str], rows: int
+) -> tuple[int, int, str | None]:
+    """Rows whose key occurs more than once, with examples `key (lines a, b)`."""
+    keys = ", ".join(key)
+    shown = " || '|' || ".join(f"coalesce({k}::varchar, '(empty)')" for k in key)
+    res = con.execute(
+        f"""select coalesce(sum(n), 0), arg_min(shown || ' (lines ' || lines || ')', first_line, 5)
+        from (
+            select count(*) as n, min(_source_line) as first_line, {shown} as shown,
+                   array_to_string(list_slice(list(_source_line order by _source_line), 1, 3), ', ') as lines
+            from {rel}
+            where {" and ".join(f"{k} is not null" for k in key)}
+            group by {keys}
+            having count(*) > 1
+        )"""
+    ).fetchone()
+    return int(res[0]), rows, join_examples(res[1])
+
+
+def collect(con: duckdb.DuckDBPyConnection) -> tuple[list[Finding], dict[str, object]]:
+    have = relations(con)
+    load_id = latest_load(con, have)
+    manifest = _manifest(con, load_id)
+    cols = _columns(con)
+    findings: list[Finding] = []
+    for t in contract.tables():
+        if t.raw_relation not in have:
+            findings.append(
+                Finding(
+                    t.name,
+                    "table_present",
+                    1,
+                    1,
+                    file=t.relative_path,
+                    examples=f"{t.raw_relation} is missing",
+                )
+            )
+            continue
+        findings.append(Finding(t.name, "table_present", 0, 1, file=t.relative_path))
+        findings += _table_findings(con, t, cols.get(t.raw_relation, []), load_id, manifest)
+    return findings, {"load_id": load_id}
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for schema, table, column in con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema = 'raw' order by table_name, ordinal_position"
+    ).fetchall():
+        out.setdefault(f"{schema}.{table}", []).append(column)
+    return out
