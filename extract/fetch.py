@@ -66,6 +66,10 @@ class FetchError(RuntimeError):
     """The product could not be fetched or is incomplete; the message names host, path and the fix."""
 
 
+class _Cancelled(Exception):
+    """Raised inside a worker when the run is already failing: not retried (not a transient error)."""
+
+
 @dataclass
 class FetchResult:
     product_dir: Path
@@ -254,6 +258,7 @@ class _Fetcher:
         self._connections: list[Connection] = []
         self._login: Login | None = None  # prepared by the first connection (the listing), then shared
         self.fetched: dict[str, dict[str, int]] = {}  # what the state file will record
+        self._stop = threading.Event()
 
     # ---------- connections (one per worker thread)
     def _connect(self) -> Connection:
@@ -315,7 +320,7 @@ class _Fetcher:
         raise FetchError(
             f"{what} failed {self.options.attempts} times on {self.target.host}:{self.target.port} "
             f"({detail}). Check that the server is reachable and the folder {self.target.path} is readable, "
-            f"then run again: files already complete are not downloaded twice."
+            f"then run again."
         ) from None
 
     # ---------- listing
@@ -411,6 +416,8 @@ class _Fetcher:
 
             def progress(n: int) -> None:
                 nonlocal done
+                if self._stop.is_set():
+                    raise _Cancelled(f"{f.relative}: stopped because another download failed")
                 done += n
                 on_bytes(n)
                 if self.options.on_progress is not None:
@@ -509,6 +516,7 @@ class _Fetcher:
                         finished += 1
                         progress.update(task, files=f"{finished}/{total_files} files")
                 except BaseException:
+                    self._stop.set()  # running downloads stop at their next chunk, queued ones never start
                     for other in futures:
                         other.cancel()
                     raise

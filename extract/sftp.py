@@ -76,9 +76,7 @@ def parse_sftp_url(source: str) -> SftpTarget:
             "DATA_PRODUCT holds a password in the sftp:// URL; remove it from the URL and set SFTP_PASSWORD "
             "in the environment instead (URLs end up in shell history and logs)."
         )
-    shown = f"sftp://{parts.username or ''}@{parts.hostname or ''}{':' if parts.port else ''}" + (
-        f"{parts.port or ''}{parts.path}"
-    )
+    shown = source.strip()  # safe to echo: it holds no password (checked above)
     if not parts.hostname:
         raise SftpError(f"DATA_PRODUCT {shown!r} has no host; expected sftp://user@host[:port]/folder")
     if not parts.username:
@@ -86,7 +84,7 @@ def parse_sftp_url(source: str) -> SftpTarget:
     try:
         port = parts.port or 22
     except ValueError:
-        raise SftpError(f"DATA_PRODUCT {source!r} has an invalid port; expected 1-65535") from None
+        raise SftpError(f"DATA_PRODUCT {shown!r} has an invalid port; expected 1-65535") from None
     path = unquote(parts.path or "/")
     if path.startswith("/~/"):
         path = path[3:] or "."

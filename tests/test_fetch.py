@@ -149,6 +149,30 @@ def test_password_in_url_is_refused_without_echoing_it(tmp_path: Path) -> None:
     assert "hunter2secret" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sftp://127.0.0.1/x", "has no user name"),
+        ("sftp://bob@/x", "has no host"),
+        ("sftp://bob@127.0.0.1:99999/x", "invalid port"),
+        ("sftp://bob@127.0.0.1/data/../etc", "may not contain `..`"),
+    ],
+)
+def test_malformed_sftp_urls_are_clear_errors(tmp_path: Path, url: str, message: str) -> None:
+    with pytest.raises(FetchError, match=message):
+        fetch(url, tmp_path / "landing", settings_for(tmp_path, {}), FAST)
+
+
+def test_no_credentials_is_a_clear_error(
+    sshd: Sshd, product: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SFTP_KEY_FILE", "SFTP_PASSWORD", "SFTP_KEY_PASSPHRASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SFTP_KNOWN_HOSTS", str(sshd.write_known_hosts(tmp_path / "known_hosts")))
+    with pytest.raises(FetchError, match="set SFTP_KEY_FILE .* or SFTP_PASSWORD"):
+        fetch(sshd.url(product), tmp_path / "landing", settings_for(tmp_path, {}), FAST)
+
+
 # ---------------------------------------------------------------------------------------------- host keys
 def test_unknown_host_is_refused_by_default(
     sshd: Sshd, product: Path, key_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
