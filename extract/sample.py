@@ -42,6 +42,7 @@ from .contract import Column, Table
 # Bump when the generated content changes, so `ensure_sample` rebuilds stale samples.
 GENERATOR_VERSION = 1
 STAMP_FILE = ".sample.json"
+INCOMPLETE_FILE = ".sample.incomplete"  # present while `generate` writes: a killed run may be overwritten
 
 # Dialect cases (contract section 3): a BOM on these files, CRLF record ends on those.
 BOM_TABLES = frozenset({"users"})
@@ -2266,17 +2267,28 @@ class _Generator:
 def generate(out_dir: Path, educators: int, seed: int) -> None:
     """Write a complete sample data product (every group and table of the contract) into `out_dir`.
 
-    The contract's group folders in `out_dir` are replaced; other files there are left alone.
+    The contract's group folders in `out_dir` are replaced and the stamp is written last; other files there
+    are left alone. A folder that holds group folders but is not a generated sample (a real delivery, the
+    example product) is refused rather than overwritten.
     """
     if educators < 2:
         raise ValueError(f"educators must be at least 2 (an observer and a learner), got {educators}")
     out_dir = Path(out_dir)
+    present = [g for g in contract.FILE_GROUPS if (out_dir / g).exists()]
+    ours = (out_dir / STAMP_FILE).exists() or (out_dir / INCOMPLETE_FILE).exists()
+    if present and not ours:
+        raise ValueError(
+            f"{out_dir} holds a data product ({', '.join(present[:3])}, ...) that is not a generated sample: "
+            "refusing to overwrite it; choose an empty or new folder"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / INCOMPLETE_FILE).touch()
     (out_dir / STAMP_FILE).unlink(missing_ok=True)
-    for group in contract.FILE_GROUPS:
-        if (out_dir / group).exists():
-            shutil.rmtree(out_dir / group)
+    for group in present:
+        shutil.rmtree(out_dir / group)
     _Generator(out_dir, educators, seed, contract.tables()).run()
+    (out_dir / STAMP_FILE).write_text(json.dumps(_stamp(educators, seed), indent=2) + "\n", encoding="utf-8")
+    (out_dir / INCOMPLETE_FILE).unlink()
 
 
 def _stamp(educators: int, seed: int) -> dict[str, Any]:
@@ -2322,8 +2334,7 @@ def ensure_sample(dir: Path, educators: int, seed: int) -> Path:  # noqa: A002 -
         tmp = dir.parent / f".{dir.name}.tmp-{os.getpid()}"
         old = dir.parent / f".{dir.name}.old-{os.getpid()}"
         try:
-            generate(tmp, educators, seed)
-            (tmp / STAMP_FILE).write_text(json.dumps(wanted, indent=2) + "\n", encoding="utf-8")
+            generate(tmp, educators, seed)  # stamps it last
             if dir.exists():
                 os.replace(dir, old)
             os.replace(tmp, dir)

@@ -391,9 +391,26 @@ def test_ensure_sample_replaces_a_half_written_product_and_cleans_killed_runs(tm
     assert not killed.exists()
 
 
-def test_generate_rejects_a_size_below_one(tmp_path: Path) -> None:
+def test_generate_rejects_a_size_below_two(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="educators"):
-        sample.generate(tmp_path, educators=0, seed=1)
+        sample.generate(tmp_path, educators=1, seed=1)
+
+
+def test_generate_never_overwrites_a_product_it_did_not_generate(tmp_path: Path) -> None:
+    real = tmp_path / "delivery"
+    (real / "users").mkdir(parents=True)
+    (real / "users/users.csv").write_text("_id\n")
+    with pytest.raises(ValueError, match="not a generated sample"):
+        sample.generate(real, educators=5, seed=1)
+    assert (real / "users/users.csv").read_text() == "_id\n"
+    # a generated sample (stamped) is regenerated in place, and other files beside it are kept
+    mine = tmp_path / "mine"
+    sample.generate(mine, educators=5, seed=1)
+    (mine / "notes.txt").write_text("kept")
+    sample.generate(mine, educators=6, seed=1)
+    assert json.loads((mine / sample.STAMP_FILE).read_text())["educators"] == 6
+    assert (mine / "notes.txt").read_text() == "kept"
+    assert not (mine / sample.INCOMPLETE_FILE).exists()
 
 
 def test_snapshot_indexes_point_at_the_captured_work(db: duckdb.DuckDBPyConnection) -> None:
