@@ -431,6 +431,10 @@ class _Out:
         self.buffer.clear()
 
 
+class SampleError(RuntimeError, ValueError):
+    """Bad parameters, or a folder the generator must not touch (a RuntimeError: the CLI prints it)."""
+
+
 class GenerationError(RuntimeError):
     """The generator cannot fill a contract column (a contract change it does not know how to follow)."""
 
@@ -2272,12 +2276,12 @@ def generate(out_dir: Path, educators: int, seed: int) -> None:
     example product) is refused rather than overwritten.
     """
     if educators < 2:
-        raise ValueError(f"educators must be at least 2 (an observer and a learner), got {educators}")
+        raise SampleError(f"educators must be at least 2 (an observer and a learner), got {educators}")
     out_dir = Path(out_dir)
     present = [g for g in contract.FILE_GROUPS if (out_dir / g).exists()]
     ours = (out_dir / STAMP_FILE).exists() or (out_dir / INCOMPLETE_FILE).exists()
     if present and not ours:
-        raise ValueError(
+        raise SampleError(
             f"{out_dir} holds a data product ({', '.join(present[:3])}, ...) that is not a generated sample: "
             "refusing to overwrite it; choose an empty or new folder"
         )
