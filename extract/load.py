@@ -251,11 +251,11 @@ def _significant_quotes(not_start: np.ndarray, parity: int) -> np.ndarray:
     return keep
 
 
-def check_header(scan: FileScan, table: Table, rel: str) -> list[str]:
+def check_header(header: list[str], table: Table, rel: str) -> list[str]:
     """Contract columns must all be there (any order); returns the drift columns in header order."""
     seen: set[str] = set()
     folded: dict[str, str] = {}
-    for pos, name in enumerate(scan.header, start=1):
+    for pos, name in enumerate(header, start=1):
         if name == "":
             raise LoadError(f"{rel}: line 1, column {pos}: empty column name in the header")
         if name in seen:
@@ -276,7 +276,7 @@ def check_header(scan: FileScan, table: Table, rel: str) -> list[str]:
             f"(table {table.name}; columns are read by name, in any order, but all must be there)"
         )
     known = set(table.column_names)
-    return [c for c in scan.header if c not in known]
+    return [c for c in header if c not in known]
 
 
 # --------------------------------------------------------------------------------------------- DuckDB
@@ -463,7 +463,27 @@ def _plan(product_dir: Path) -> list[tuple[Table, Path | None]]:
             problems.append(f"{t.relative_path}: file missing from a delivered file group")
     if problems:
         raise LoadError("the data product is incomplete:\n  " + "\n  ".join(problems))
+    # Check every header before the long work starts, and report all contract breaks at once.
+    for t, path in plan:
+        header = [] if path is None else _quick_header(path)
+        if header:  # an empty file is reported by the scan
+            try:
+                check_header(header, t, t.relative_path)
+            except LoadError as exc:
+                problems.append(str(exc))
+    if len(problems) == 1:
+        raise LoadError(problems[0])
+    if problems:
+        raise LoadError(f"{len(problems)} files break the contract:\n  " + "\n  ".join(problems))
     return plan
+
+
+def _quick_header(path: Path) -> list[str]:
+    """The first line's field names (the full byte scan re-reads the header exactly later)."""
+    with open(path, "rb") as fh:
+        first = fh.readline(1 << 20)
+    text = first.removeprefix(_BOM).decode("utf-8", errors="replace").rstrip("\r\n")
+    return next(csv.reader([text]), [])
 
 
 def _unknown_files(product_dir: Path) -> list[str]:
@@ -539,7 +559,7 @@ def _load_one(
         landed = 0
         status = "absent"
     else:
-        drift = check_header(scan, t, rel)
+        drift = check_header(scan.header, t, rel)
         if scan.records == 0:
             _empty_table(con, t, drift)
             landed = 0

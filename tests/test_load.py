@@ -218,6 +218,19 @@ def test_missing_contract_column_names_file_line_and_column(product: Path, wareh
         load_product(product, warehouse)
 
 
+def test_every_broken_header_is_reported_before_loading(product: Path, warehouse: Path):
+    write_reports(product, b"a,b,c,d,e", header=REPORTS_HEADER.replace(b",reportName", b""))
+    (product / "users/users.roles.csv").write_text("_rootId,_parentId\n", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"2 files break the contract") as err:
+        load_product(product, warehouse)
+    assert "groups/groups.reports.csv: line 1: contract column(s) missing from the header: reportName" in str(
+        err.value
+    )
+    assert "users/users.roles.csv: line 1: contract column(s) missing from the header: _index" in str(
+        err.value
+    )
+
+
 # ------------------------------------------------------------------------------------------ malformed rows
 
 
