@@ -46,7 +46,7 @@ _BOM = b"\xef\xbb\xbf"
 _QUOTE, _COMMA, _LF, _CR = 34, 44, 10, 13
 _WINDOW = 1 << 26  # bytes scanned per numpy pass: bounds the scan's working memory (~10x this)
 _RAW_TEXT_LIMIT = 1_000_000  # characters of a rejected record kept in raw._rejects
-_LOOKAHEAD = 2  # files scanned ahead of DuckDB (each holds two int64 arrays of its records)
+_LOOKAHEAD = 1  # files scanned ahead of DuckDB (each scan holds two int64 arrays of its records)
 
 
 class LoadError(RuntimeError):
@@ -72,7 +72,6 @@ class FileScan:
     modified_at: dt.datetime
     header: list[str]
     starts: np.ndarray  # byte offset of every data record (header excluded, blank lines excluded)
-    ends: np.ndarray  # byte offset just past each record's content (line terminator excluded)
     lines: np.ndarray  # physical line (1-based, header = 1) where each data record starts
     unterminated: bool  # the last data record opens a quote that never closes (it swallows the rest)
     blank_lines: int
@@ -82,16 +81,22 @@ class FileScan:
         return int(self.starts.size)
 
     def raw_text(self, i: int) -> str:
-        """The raw bytes of data record i, decoded leniently (the record may be invalid UTF-8)."""
+        """The raw bytes of data record i, decoded leniently (the record may be invalid UTF-8).
+
+        A record runs to the next record's start (or EOF) minus line ends: its content cannot end with
+        CR or LF, since an unquoted line end would have ended it (and a never-closed quote runs to EOF).
+        """
+        start = int(self.starts[i])
+        stop = int(self.starts[i + 1]) if i + 1 < self.records else self.size
         with open(self.path, "rb") as fh:
-            fh.seek(int(self.starts[i]))
-            n = int(self.ends[i] - self.starts[i])
-            data = fh.read(min(n, _RAW_TEXT_LIMIT * 4))
+            fh.seek(start)
+            data = fh.read(min(stop - start, _RAW_TEXT_LIMIT * 4))
+        truncated = len(data) < stop - start
+        if not truncated:
+            data = data.rstrip(b"\r\n")
         text = data.decode("utf-8", errors="backslashreplace")
-        if self.unterminated and i == self.records - 1:  # runs to EOF: drop the file's final line end
-            text = text.removesuffix("\n").removesuffix("\r")
-        if len(text) > _RAW_TEXT_LIMIT or n > len(data):
-            text = text[:_RAW_TEXT_LIMIT] + f"... [truncated: the record holds {n} bytes]"
+        if truncated or len(text) > _RAW_TEXT_LIMIT:
+            text = text[:_RAW_TEXT_LIMIT] + f"... [truncated: the record holds about {stop - start} bytes]"
         return text
 
 
@@ -207,11 +212,8 @@ def scan_file(path: Path, rel: str) -> FileScan:
                         f"{rel}: line {int(tl[i]) - 1}: ends with {'LF' if crlf else 'CRLF'} while the "
                         f"header ends with {'CRLF' if crlf else 'LF'}; a file must use one line-end style"
                     )
-            if parity == 1 and bounds[-1] >= size:  # pragma: no cover - impossible: EOF inside quotes
-                raise LoadError(f"{rel}: internal scan error")
             header_bytes = bytes(buf[int(bounds[0]) : int(ends[0])])
             starts = bounds[keep][1:]
-            rec_ends = ends[keep][1:]
             lines = blines[keep][1:]
             blank = int((~keep).sum()) - (1 if size == int(bounds[-1]) else 0)
         finally:
@@ -230,7 +232,6 @@ def scan_file(path: Path, rel: str) -> FileScan:
         modified_at=modified_at,
         header=header,
         starts=starts,
-        ends=rec_ends,
         lines=lines,
         unterminated=parity == 1,
         blank_lines=max(blank, 0),

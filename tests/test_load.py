@@ -452,3 +452,23 @@ def test_csv_file_not_in_the_contract_is_reported_as_drift(product: Path, wareho
     assert rows(warehouse, "select source_file from raw._drift where table_name is null") == [
         ("users/users.newArray.csv",)
     ]
+
+
+def test_huge_rejected_record_is_truncated_in_the_quarantine(
+    product: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import extract.load
+
+    monkeypatch.setattr(extract.load, "_RAW_TEXT_LIMIT", 100)
+    rid = R.encode()
+    write_reports(
+        product, report_row(0), b'%s,%s,1,k,"open' % (rid, rid), *[report_row(i) for i in range(2, 40)]
+    )
+    res = load_product(product, warehouse)
+    assert res.tables["groups.reports"] == 1 and res.rows_rejected == 1
+    (raw,) = rows(warehouse, "select raw_record from raw._rejects")[0]
+    assert raw.startswith(f'{R},{R},1,k,"open\n{R}') and "[truncated: the record holds about" in raw
+    assert rows(
+        warehouse,
+        "select rows_in_file, rows_landed, rows_rejected from raw._loads where table_name = 'groups.reports'",
+    ) == [(2, 1, 1)]
