@@ -17,6 +17,8 @@ bounded; `stop()` kills only the processes this module started and deletes the u
 from __future__ import annotations
 
 import os
+import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -235,6 +237,22 @@ def _require_root() -> None:
         raise SshdError(f"{SSHD} is missing: `apt-get install -y openssh-server` (.ci/run does it)")
 
 
+USER_PREFIX = "edrt"
+
+
+def _remove_stale_users() -> None:
+    """Users left by a test run that was killed before its cleanup: their home folder is gone (a running
+    fixture's folder exists), so deleting them cannot disturb a run in progress."""
+    for entry in pwd.getpwall():
+        if (
+            re.fullmatch(rf"{USER_PREFIX}[0-9a-f]{{8}}", entry.pw_name)
+            and Path(entry.pw_dir).name == "srv"
+            and Path(entry.pw_dir).parent.name.startswith("edreflect-sshd-")
+            and not Path(entry.pw_dir).exists()
+        ):
+            subprocess.run(["userdel", entry.pw_name], capture_output=True, timeout=30, check=False)
+
+
 @contextmanager
 def running_sshd() -> Iterator[Sshd]:
     """Create user + keys, start sshd, yield it; always stop sshd, delete the user and the folder."""
@@ -244,7 +262,8 @@ def running_sshd() -> Iterator[Sshd]:
     base.chmod(0o755)
     root = base / "srv"
     root.mkdir(mode=0o755)
-    user = f"edrt{secrets.token_hex(4)}"
+    _remove_stale_users()
+    user = f"{USER_PREFIX}{secrets.token_hex(4)}"
     password = "pw-" + secrets.token_urlsafe(16)
     server = Sshd(base=base, root=root, user=user, password=password)
     user_created = False
