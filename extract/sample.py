@@ -50,6 +50,7 @@ CRLF_TABLES = frozenset(
     {"observations.activityMeetingNotes.content", "groups.reports", "slos.answers.details", "ratings"}
 )
 
+RUBRICS, TEMPLATES, SLO_TEMPLATES = 3, 7, 2
 _T, _F = "true", "false"
 _MISSING = object()
 _POOL_CAP = 4096  # ids kept per table for the generic reference filler
@@ -783,8 +784,10 @@ class _Generator:
                 self.schools[school].observers.append(i)
         self.observers = [u.index for u in self.users if u.observer]
 
+    # District configuration (rubrics, templates, SLO templates) is a fixed handful at every size, as in a
+    # real district: an educator's documents then weigh the same at any size and bytes grow linearly.
     def make_rubrics(self) -> None:
-        for r in range(2 + self.n // 4000):
+        for r in range(RUBRICS):
             with self.stream(f"rubric:{r}"):
                 self.rubric(r)
 
@@ -1055,7 +1058,7 @@ class _Generator:
 
     def make_templates(self) -> None:
         kinds = ("formal", "informal", "walkthrough", "summative", "selfAssessment")
-        for t in range(3 + self.n // 2500 + (2 if self.n >= 20 else 0)):
+        for t in range(TEMPLATES):
             with self.stream(f"template:{t}"):
                 self.template(kinds[t % len(kinds)], t)
 
@@ -1272,7 +1275,7 @@ class _Generator:
     def make_slo_templates(self) -> None:
         if "sloTemplates" not in self.tables:
             return
-        for t in range(1 + self.n // 5000):
+        for t in range(SLO_TEMPLATES):
             with self.stream(f"sloTemplate:{t}"):
                 self.slo_template(t)
 
