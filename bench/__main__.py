@@ -57,6 +57,10 @@ def _base_env() -> dict[str, str]:
         env.pop(k, None)
     env["DBT_PROFILES_DIR"] = str(PROJECT_ROOT)
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    # The bench's own dbt target (partial parse kept between sizes, as in production) and logs, so that it
+    # neither disturbs nor is disturbed by dbt runs of the tests or of a developer.
+    env["DBT_TARGET_PATH"] = str(RESULTS / "dbt-target")
+    env["DBT_LOG_PATH"] = str(RESULTS / "dbt-logs")
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     return env
 

@@ -54,6 +54,9 @@ def pipeline_env(run_dir: Path, data_product: str | Path, **extra: str) -> dict[
         "EDFI_SCHOOL_YEARS": ",".join(str(y) for y in cfg.SAMPLE_SCHOOL_YEARS),
         "DBT_PROFILES_DIR": str(PROJECT_ROOT),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # dbt's own files per run: other runs on this machine must not share target/ with a killed one
+        "DBT_TARGET_PATH": str(run_dir / "dbt-target"),
+        "DBT_LOG_PATH": str(run_dir / "dbt-logs"),
         "PYTHONUNBUFFERED": "1",
     }
     env.update(extra)
