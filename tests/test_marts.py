@@ -1,0 +1,314 @@
+"""The intermediate and marts layers, built by real dbt on a real DuckDB from the contract's example product.
+
+What an analyst relies on is asserted against the data, not against dbt's exit code alone: the example's
+four-level rubric comes out with the right levels, parents and paths; every mart holds exactly the rows of
+the staging models it is built from (nothing dropped, nothing duplicated); every staging model feeds some
+mart; every column is documented; a reference broken in raw fails the build and the error names the
+relationship test; and a product without the optional groups (nor rubric levels 3-4) builds empty marts.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from extract.config import Settings
+from extract.contract import OPTIONAL_GROUPS, OPTIONAL_TABLES, tables
+from extract.dbt import DbtError, run_dbt
+from extract.load import load_product
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"
+RUBRIC = "66d0c3a0e1d2f3a4b5000009"  # the example's four-level rubric
+# ids of things outside the product (the district, state and district numbering): no mart to point at
+EXTERNAL_IDS = frozenset({"org_id", "state_school_id", "state_staff_id", "employee_id"})
+
+
+@dataclass(frozen=True)
+class Built:
+    warehouse: Path
+    manifest: dict
+    target: Path
+
+
+def _settings(warehouse: Path) -> Settings:
+    return Settings(
+        data_product=None,
+        warehouse=warehouse,
+        edfi_output=warehouse.parent / "edfi",
+        landing=warehouse.parent / "landing",
+        district_id=3100042,
+        school_years=(2024, 2025),
+    )
+
+
+def _dbt(args: list[str], warehouse: Path, target: Path) -> None:
+    """dbt in-process with this module's target and log folders: parallel dbt runs never share a manifest,
+    and the module's sequential runs reuse one partial parse."""
+    run_dbt(
+        [*args, "--target-path", str(target), "--log-path", str(target / "logs")],
+        _settings(warehouse),
+        quiet=True,
+    )
+
+
+def _build(product: Path, warehouse: Path, target: Path) -> None:
+    """Land the product, create the staging views, then build (models + tests) intermediate and marts."""
+    load_product(product, warehouse)
+    _dbt(["run", "--select", "staging"], warehouse, target)
+    _dbt(["build", "--select", "intermediate", "marts"], warehouse, target)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    root = tmp_path_factory.mktemp("marts")
+    warehouse, target = root / "wh.duckdb", root / "target"
+    _build(EXAMPLE_PRODUCT, warehouse, target)
+    yield Built(warehouse, json.loads((target / "manifest.json").read_text()), target)
+
+
+def _query(warehouse: Path, sql: str) -> list[tuple]:
+    # not read-only: dbt-duckdb keeps its own (read-write) connection open in this process
+    con = duckdb.connect(str(warehouse))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _scalar(warehouse: Path, sql: str) -> object:
+    return _query(warehouse, sql)[0][0]
+
+
+def _models(manifest: dict, folder: str) -> dict[str, dict]:
+    return {
+        n["name"]: n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["original_file_path"].startswith(f"models/{folder}/")
+    }
+
+
+def test_example_rubric_indicators_have_levels_parents_and_paths(built: Built) -> None:
+    rows = _query(
+        built.warehouse,
+        f"""
+        select code, level, parent.code, domain.code, code_path
+        from marts.dim_rubric_indicators as i
+        left join marts.dim_rubric_indicators as parent on i.parent_indicator_id = parent.indicator_id
+        left join marts.dim_rubric_indicators as domain on i.domain_indicator_id = domain.indicator_id
+        where i.rubric_id = '{RUBRIC}'
+        order by position_path
+        """,
+    )
+    assert [tuple(r) for r in rows] == [
+        ("1", 1, None, "1", "1"),
+        ("1a", 2, "1", "1", "1 > 1a"),
+        ("3", 1, None, "3", "3"),
+        ("3b", 2, "3", "3", "3 > 3b"),
+        ("3b.1", 3, "3b", "3", "3 > 3b > 3b.1"),
+        ("3b.1.i", 4, "3b.1", "3", "3 > 3b > 3b.1 > 3b.1.i"),
+        ("3b.1.ii", 4, "3b.1", "3", "3 > 3b > 3b.1 > 3b.1.ii"),
+        ("3b.2", 3, "3b", "3", "3 > 3b > 3b.2"),
+    ]
+
+
+def test_checked_subitems_carry_the_descriptor_line(built: Built) -> None:
+    """proficiencyLevelSubitemIndex values are 0-based lines of the chosen level's descriptor `subitems`."""
+    rows = _query(
+        built.warehouse,
+        """
+        select i.code, l.name, c.subitem_index, c.subitem_text
+        from marts.fct_observation_indicator_subitem_checks as c
+        join marts.dim_rubric_indicators as i on c.indicator_id = i.indicator_id
+        join marts.dim_rubric_proficiency_levels as l on c.proficiency_level_id = l.proficiency_level_id
+        order by i.code, c.subitem_index
+        """,
+    )
+    descriptor_lines = {
+        (code, level): text.split("\n")
+        for code, level, text in _query(
+            built.warehouse,
+            """
+            select i.code, l.name, d.subitems
+            from marts.dim_rubric_proficiency_descriptors as d
+            join marts.dim_rubric_indicators as i on d.indicator_id = i.indicator_id
+            join marts.dim_rubric_proficiency_levels as l on d.proficiency_level_id = l.proficiency_level_id
+            where d.descriptor_source = 'indicator'
+            """,
+        )
+    }
+    assert rows, "the example product checks sub-items"
+    for code, level, index, text in rows:
+        assert text == descriptor_lines[(code, level)][index]
+    assert ("1a", "Distinguished", 0, "Connects content to other disciplines") in [tuple(r) for r in rows]
+
+
+def test_every_mart_holds_exactly_its_source_rows(built: Built) -> None:
+    """meta.grain_sources names the staging models a mart has one row per; counts must match exactly."""
+    checked = 0
+    for name, node in _models(built.manifest, "marts").items():
+        sources = node["config"].get("meta", {}).get("grain_sources")
+        if not sources:
+            continue
+        (mart_rows,) = _query(built.warehouse, f"select count(*) from marts.{name}")[0]
+        source_rows = sum(_query(built.warehouse, f"select count(*) from staging.{s}")[0][0] for s in sources)
+        assert mart_rows == source_rows, f"{name}: {mart_rows} rows, its sources {sources} hold {source_rows}"
+        checked += 1
+    assert checked >= 70
+    # the derived marts: one school per distinct subOrgId, one snapshot work per captured position
+    assert _query(built.warehouse, "select count(*) from marts.dim_schools") == _query(
+        built.warehouse, "select count(distinct sub_org_id) from staging.stg_edreflect__users__sub_orgs"
+    )
+    assert _scalar(built.warehouse, "select count(*) from marts.dim_rubric_descriptor_subitems") == _scalar(
+        built.warehouse, "select sum(subitem_count) from marts.dim_rubric_proficiency_descriptors"
+    )
+    works = _query(
+        built.warehouse, "select count(*), count(work_position) from marts.fct_snapshot_activity_works"
+    )
+    assert works == [
+        (
+            _scalar(built.warehouse, "select count(*) from staging.stg_edreflect__snapshots__activity_works"),
+            _scalar(built.warehouse, "select count(*) from staging.stg_edreflect__snapshots__indexes"),
+        )
+    ]
+
+
+def test_soft_deleted_rows_are_kept_and_flagged(built: Built) -> None:
+    flagged = "count(*) filter (where is_deleted)"
+    users = _query(built.warehouse, f"select count(*), {flagged} from marts.dim_users")[0]
+    raw = _query(built.warehouse, "select count(*), count(*) filter (where deleted = 'true') from raw.users")[
+        0
+    ]
+    assert users == raw and users[1] >= 1
+    (deleted_groups,) = _query(built.warehouse, "select count(*) from marts.dim_groups where is_deleted")[0]
+    assert deleted_groups >= 1
+    # an array item inherits its document's flag, and memberships of the deleted user are still there
+    assert _query(
+        built.warehouse,
+        """
+        select count(*) from marts.bridge_group_members as m
+        join marts.dim_users as u on m.user_id = u.user_id
+        where m.is_deleted <> u.is_deleted
+        """,
+    ) == [(0,)]
+
+
+def test_every_staging_model_feeds_a_mart(built: Built) -> None:
+    nodes = built.manifest["nodes"]
+    children = built.manifest["child_map"]
+    models = {uid: n for uid, n in nodes.items() if n["resource_type"] == "model"}
+    staging = {uid for uid, n in models.items() if n["name"].startswith("stg_edreflect__")}
+    marts = {uid for uid, n in models.items() if n["original_file_path"].startswith("models/marts/")}
+    assert len(staging) == len(tables()) == 87
+    orphans = []
+    for uid in sorted(staging):
+        seen, todo = set(), [uid]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+        if not seen & marts:
+            orphans.append(nodes[uid]["name"])
+    assert orphans == []
+
+
+def test_every_model_and_column_is_documented(built: Built) -> None:
+    """The YAML documents exactly the columns the warehouse has, each with a description; PII is tagged."""
+    for folder, schema in (("intermediate", "intermediate"), ("marts", "marts")):
+        for name, node in _models(built.manifest, folder).items():
+            assert node["description"].strip(), f"{name} has no description"
+            actual = [r[0] for r in _query(
+                built.warehouse,
+                f"select column_name from information_schema.columns where table_schema = '{schema}' "
+                f"and table_name = '{name}' order by ordinal_position",
+            )]  # fmt: skip
+            documented = {c: v["description"] for c, v in node["columns"].items()}
+            assert sorted(actual) == sorted(documented), (
+                f"{name}: {actual} vs documented {sorted(documented)}"
+            )
+            assert all(d.strip() for d in documented.values()), f"{name} has a column without description"
+    users = _models(built.manifest, "marts")["dim_users"]["columns"]
+    pii = {c for c, v in users.items() if v.get("meta", {}).get("pii")}
+    assert {"email", "first_name", "last_name", "state_staff_id"} <= pii
+
+
+def test_relationship_tests_cover_the_facts(built: Built) -> None:
+    """Every `*_id` column of a mart but its own key and external ids is checked by a relationships test."""
+    tested: set[tuple[str, str]] = set()
+    for node in built.manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        if node["resource_type"] == "test" and meta.get("name") == "relationships":
+            model = node["attached_node"].split(".")[-1]
+            tested.add((model, node["column_name"]))
+    untested = []
+    for name, node in _models(built.manifest, "marts").items():
+        for i, column in enumerate(node["columns"]):
+            if (
+                column.endswith("_id")
+                and i > 0
+                and column not in EXTERNAL_IDS
+                and (name, column) not in tested
+            ):
+                untested.append(f"{name}.{column}")
+    assert untested == []
+
+
+def test_a_broken_reference_in_raw_fails_the_build_naming_the_test(built: Built, tmp_path: Path) -> None:
+    warehouse = tmp_path / "broken.duckdb"
+    shutil.copy(built.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            """update raw.observations set "learnerId" = 'ffffffffffffffffffffffff'
+            where "_id" = (select min("_id") from raw.observations)"""
+        )
+    finally:
+        con.close()
+    with pytest.raises(DbtError) as failure:
+        _dbt(["build", "--select", "fct_observations"], warehouse, built.target)
+    message = str(failure.value)
+    assert "relationships_fct_observations_learner_id__user_id__ref_dim_users_" in message
+    assert "Got 1 result" in message
+
+
+def test_a_product_without_optional_groups_builds_empty_marts(built: Built, tmp_path: Path) -> None:
+    product = tmp_path / "product"
+    shutil.copytree(EXAMPLE_PRODUCT, product)
+    for group in OPTIONAL_GROUPS:
+        shutil.rmtree(product / group)
+    for name in OPTIONAL_TABLES:
+        (product / "rubrics" / f"{name}.csv").unlink()
+    # nothing may point into the absent groups and levels (contract section 5): drop those references
+    _strip_references(product)
+    warehouse = tmp_path / "wh.duckdb"
+    load_product(product, warehouse)
+    _dbt(["run", "--select", "staging", "intermediate", "marts"], warehouse, built.target)
+    empty = ("fct_goals", "bridge_goal_users", "fct_slos", "fct_slo_answers", "dim_slo_templates")
+    for mart in (*empty, "fct_eoy_classifications", "fct_slo_assessment_measures"):
+        assert _query(warehouse, f"select count(*) from marts.{mart}") == [(0,)], mart
+    assert _query(warehouse, "select max(level) from marts.dim_rubric_indicators") == [(2,)]
+    assert _query(warehouse, "select count(*) from marts.dim_users")[0][0] == 5
+
+
+def _strip_references(product: Path) -> None:
+    """Keep the trimmed product consistent: nothing points into an absent group or level (contract section 5).
+
+    Evidence-to-goal links go; references to level-3/4 indicators move to their level-2 ancestor `3b`.
+    """
+    level_2 = "66d0c3a0e1d2f3a4b500001d"
+    deep = tuple(f"66d0c3a0e1d2f3a4b50000{suffix}" for suffix in ("1e", "1f", "20", "21"))
+    links = product / "evidences" / "evidences.goals.csv"
+    links.write_text(links.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    for path in product.rglob("*.csv"):
+        text = path.read_bytes().decode("utf-8")
+        if any(d in text for d in deep):
+            for d in deep:
+                text = text.replace(d, level_2)
+            path.write_bytes(text.encode("utf-8"))
