@@ -14,6 +14,7 @@ import re
 import socket
 import stat
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -273,25 +274,37 @@ class Connection:
             raise
 
     def _authenticate(self, t: paramiko.Transport, creds: Credentials, pkey: paramiko.PKey | None) -> None:
+        """Key first, then password; a server that takes passwords only as keyboard-interactive (PAM)
+        gets the password as the answer to its single prompt, as OpenSSH's client would."""
+        user, password = self.target.user, creds.password
+        attempts: list[tuple[str, Callable[[], object]]] = []
+        if pkey is not None:
+            attempts.append((f"key {creds.key_file}", lambda: t.auth_publickey(user, pkey)))
+        if password:
+            attempts.append(("password", lambda: t.auth_password(user, password)))
         tried = []
-        try:
-            if pkey is not None:
-                tried.append(f"key {creds.key_file}")
-                t.auth_publickey(self.target.user, pkey)
-            if not t.is_authenticated() and creds.password:
-                tried.append("password")
-                t.auth_password(self.target.user, creds.password)
-        except paramiko.SSHException as e:  # AuthenticationException included
-            log.debug("authentication error (%s)", type(e).__name__)
+        for label, attempt in attempts:
+            if t.is_authenticated() or not t.is_active():
+                break
+            tried.append(label)
+            try:
+                attempt()
+            except paramiko.BadAuthenticationType as e:
+                log.debug("server refused %s authentication; it allows %s", label, e.allowed_types)
+                if label == "password" and password and "keyboard-interactive" in e.allowed_types:
+                    tried.append("keyboard-interactive")
+                    with suppress(paramiko.SSHException):
+                        t.auth_interactive(user, lambda _title, _instr, prompts: [password] * len(prompts))
+            except paramiko.SSHException as e:  # AuthenticationException included
+                log.debug("%s authentication failed (%s)", label, type(e).__name__)
         if not t.is_authenticated() and not t.is_active():
             # The server went away during authentication: a network problem, worth a retry.
             raise ConnectionError(f"{self.target.host}:{self.target.port} hung up during login")
         if not t.is_authenticated():
             raise SftpError(
-                f"authentication failed for user {self.target.user!r} on {self.target.host}:"
-                f"{self.target.port} (tried {' then '.join(tried)}): check SFTP_KEY_FILE / "
-                f"SFTP_KEY_PASSPHRASE / SFTP_PASSWORD "
-                f"and the user name in DATA_PRODUCT"
+                f"authentication failed for user {user!r} on {self.target.host}:{self.target.port} "
+                f"(tried {' then '.join(tried)}): check SFTP_KEY_FILE / SFTP_KEY_PASSPHRASE / "
+                f"SFTP_PASSWORD and the user name in DATA_PRODUCT"
             )
 
     def close(self) -> None:

@@ -134,6 +134,16 @@ def test_password_auth_and_no_secret_in_logs(
         assert sshd.password not in text
     assert "password" in str(err.value)  # says what was tried, not what it was
 
+    # A key the server does not accept: the password is tried next.
+    stranger = tmp_path / "stranger_key"
+    keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", ""]
+    subprocess.run([*keygen, "-f", str(stranger)], check=True, timeout=30)
+    monkeypatch.setenv("SFTP_KEY_FILE", str(stranger))
+    again = fetch(sshd.url(product), tmp_path / "landing2", settings, FAST)
+    assert again.downloaded == 87
+    with pytest.raises(FetchError, match=r"tried key .*stranger_key then password"):
+        fetch(sshd.url(product), tmp_path / "landing3", wrong, FAST)
+
 
 def test_key_with_wrong_passphrase_is_a_clear_error_without_the_secret(
     sshd: Sshd, product: Path, key_env: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture,
