@@ -122,9 +122,9 @@ def _lit(value: str) -> str:
 def scan_file(path: Path, rel: str) -> FileScan:
     """Find every record of a CSV file by its bytes (RFC 4180 quote parity), in bounded memory.
 
-    A `"` opens or closes quoting only where RFC 4180 allows it (at a field start, or before a delimiter,
-    a line end or another quote); a quote inside an unquoted field (`a"b`) is a literal, as DuckDB reads it.
-    A LF outside quotes ends a record; a preceding CR belongs to the terminator.
+    A `"` at a field start opens quoting; inside quotes every `"` toggles; a `"` inside an unquoted field
+    (`a"b`) is a literal, as DuckDB reads it. A LF outside quotes ends a record; a preceding CR belongs to
+    the terminator.
     """
     stat = path.stat()
     size = stat.st_size
@@ -147,22 +147,17 @@ def scan_file(path: Path, rel: str) -> FileScan:
                 h.update(a)
                 q = np.flatnonzero(a == _QUOTE) + lo
                 if q.size:
+                    # Outside quotes, a quote that is not at a field start is a literal (`ab"`, `a"b`), as
+                    # DuckDB reads it; inside quotes every quote toggles (a close, or half of a `""`).
+                    # Whether a quote is outside depends on the ones before it, so when such a stray quote
+                    # exists, settle this window with a sequential pass over its quotes only.
                     prev = np.full(q.size, _LF, np.uint8)
                     has_prev = q > data_start
                     prev[has_prev] = buf[q[has_prev] - 1]
-                    nxt = np.full(q.size, _LF, np.uint8)
-                    has_next = q + 1 < size
-                    nxt[has_next] = buf[q[has_next] + 1]
                     not_start = (prev != _COMMA) & (prev != _LF) & (prev != _CR) & (prev != _QUOTE)
-                    not_end = (nxt != _COMMA) & (nxt != _LF) & (nxt != _CR) & (nxt != _QUOTE)
-                    literal = not_start & not_end  # can neither open nor close: a literal quote
-                    q, not_start = q[~literal], not_start[~literal]
-                    # Outside quotes, a quote that is not at a field start is a literal (`ab"`), as DuckDB
-                    # reads it. Whether a quote is outside depends on the ones before it, so when such a
-                    # quote exists, settle this window with a sequential pass over its quotes only.
                     outside_q = ((parity + np.arange(q.size)) & 1) == 0
                     if (outside_q & not_start).any():
-                        q = q[_significant_quotes(not_start, parity)]
+                        q = q[_significant_quotes(q, not_start, prev == _QUOTE, parity)]
                 nl = np.flatnonzero(a == _LF) + lo
                 outside = ((parity + np.searchsorted(q, nl)) & 1) == 0
                 terms.append(nl[outside])
@@ -238,14 +233,21 @@ def scan_file(path: Path, rel: str) -> FileScan:
     )
 
 
-def _significant_quotes(not_start: np.ndarray, parity: int) -> np.ndarray:
-    """Which quotes open or close quoting, given the state before the first (rare-path fallback)."""
-    keep = np.ones(not_start.size, dtype=bool)
+def _significant_quotes(
+    q: np.ndarray, not_start: np.ndarray, after_quote: np.ndarray, parity: int
+) -> np.ndarray:
+    """Which quotes open or close quoting, given the state before the first (rare-path fallback).
+
+    Outside quotes, a quote right after another quote is at a field start only if that one closed a
+    quoted field (`"a""b"`); after a literal quote (`a""`) it is a literal too.
+    """
+    keep = np.ones(q.size, dtype=bool)
     inside = parity == 1
+    positions = q.tolist()
     for i, stray in enumerate(not_start.tolist()):
         if inside:
             inside = False
-        elif stray:
+        elif stray or (after_quote[i] and i > 0 and positions[i - 1] == positions[i] - 1 and not keep[i - 1]):
             keep[i] = False
         else:
             inside = True

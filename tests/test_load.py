@@ -429,15 +429,18 @@ def test_quotes_inside_unquoted_fields_are_literal_and_do_not_shift_records(prod
     rid = R.encode()
     write_reports(
         product,
-        report_row(0, 'ab"'),  # a quote ending an unquoted field
-        b'%s,%s,1,k1,"two\nlines",view' % (rid, rid),  # must still be seen as one quoted record
-        report_row(2, '5" screen, "big"'.replace(",", ";")),
-        report_row(3),
+        report_row(0, 'ab"'),  # line 2: a quote ending an unquoted field
+        b'%s,%s,1,k1,"two\nlines",view' % (rid, rid),  # lines 3-4: still one quoted record
+        report_row(2, '5" screen; "big"'),  # line 5
+        report_row(3, 'a""'),  # line 6: two literal quotes
+        b'%s,%s,4,k4,"he said "hi there",view' % (rid, rid),  # line 7: stray quote inside quotes: rejected
+        b'%s,%s,5,k5,"x\ny",view' % (rid, rid),  # lines 8-9
     )
     res = load_product(product, warehouse)
     got = rows(warehouse, 'select "reportName", _source_line from raw.groups__reports order by 2')
-    assert got == [('ab"', 2), ("two\nlines", 3), ('5" screen; "big"', 5), ("Report", 6)]
-    assert res.rows_rejected == 0
+    assert got == [('ab"', 2), ("two\nlines", 3), ('5" screen; "big"', 5), ('a""', 6), ("x\ny", 8)]
+    assert rows(warehouse, "select line, error_type from raw._rejects") == [(7, "UNQUOTED VALUE")]
+    assert res.rows_rejected == 1
 
 
 def test_header_columns_differing_only_by_case_are_an_error(product: Path, warehouse: Path):
