@@ -175,8 +175,7 @@ def _column_tests(table: Table, col: StagedColumn) -> list:
     tests: list = []
     if c.name == "_id":
         tests += ["unique", "not_null"]
-    elif not c.nullable:
-        tests.append("not_null")
+    # other required columns: the model's `values_match_contract` test (one scan, names file and line)
     if c.enum_values:
         tests.append({"accepted_values": {"arguments": {"values": list(c.enum_values)}}})
     if c.name == "_rootId":
@@ -197,7 +196,7 @@ def _model_entry(table: Table) -> dict:
             "name": col.name,
             "description": c.description,
             "data_type": DATA_TYPES[c.type],
-            "config": {"meta": {"source_column": c.name, "contract_type": c.type}},
+            "config": {"meta": {"source_column": c.name, "contract_type": c.type, "nullable": c.nullable}},
         }
         tests = _column_tests(table, col)
         if tests:
@@ -218,8 +217,9 @@ def _model_entry(table: Table) -> dict:
         + " Staged: renamed, typed, exact duplicate rows removed (first by source line), lineage kept.",
         "config": {"meta": {"contract_table": table.name, "source_file": table.relative_path}},
     }
-    # One test per model checks every typed column: a value that does not parse must not become null silently.
-    model_tests: list = [{"values_parse_as": {"arguments": {"source_table": table.key}}}]
+    # One test per model checks every column against the contract in one scan of the raw table: required
+    # columns are never empty, and a value that does not parse as its type never becomes null silently.
+    model_tests: list = [{"values_match_contract": {"arguments": {"source_table": table.key}}}]
     if not table.is_top_level:
         extra = tuple(staging_name(table, table.column(n)) for n in EXTRA_KEY_COLUMNS.get(table.name, ()))
         key = ["parent_id", *extra, "array_index"]
@@ -256,13 +256,16 @@ def _columns_macro(tables: list[Table]) -> str:
     """The Jinja dict the `edreflect_stage` macro reads: (source column, staging name, contract type)."""
     lines = [
         "{#- " + HEADER.strip("# \n") + " -#}",
-        "{#- Staged columns of each contract table in staging order: (source column, staging name, type) -#}",
+        "{#- Columns of each contract table, staging order: (source name, staging name, type, nullable) -#}",
         "{% macro edreflect_contract_columns() -%}",
         "{{ return({",
     ]
     for t in tables:
         lines.append(f"    '{t.key}': [")
-        lines += [f"        ('{c.column.name}', '{c.name}', '{c.column.type}')," for c in staged_columns(t)]
+        lines += [
+            f"        ('{c.column.name}', '{c.name}', '{c.column.type}', {str(c.column.nullable).lower()}),"
+            for c in staged_columns(t)
+        ]
         lines.append("    ],")
     lines += ["}) }}", "{%- endmacro %}", ""]
     return "\n".join(lines)

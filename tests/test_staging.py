@@ -184,12 +184,13 @@ def test_columns_have_the_contract_types(built: dict):
     assert ("stg_edreflect__users", "name.first") not in built["types"]
 
 
-def test_a_value_that_does_not_parse_fails_the_build_naming_table_column_and_value(built: dict):
+def test_values_off_contract_fail_the_build_naming_table_column_value_and_line(built: dict):
     warehouse = built["warehouse"]
     _load(warehouse)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("""update raw.users set "createdAt" = 'last tuesday' where _source_line = 3""")
         con.execute("""update raw.artifacts set "sizeBytes" = '2.5' where _source_line = 4""")
+        con.execute("""update raw.users set email = null where _source_line = 5""")
     with pytest.raises(DbtError) as failed:
         _dbt(["build", "--select", "stg_edreflect__users", "stg_edreflect__artifacts"], warehouse)
     message = str(failed.value)
@@ -199,6 +200,12 @@ def test_a_value_that_does_not_parse_fails_the_build_naming_table_column_and_val
     # an integer given as a decimal would be rounded by a lenient cast: it is reported, not rounded
     assert "stg_edreflect__artifacts.size_bytes" in message
     assert "'2.5' at artifacts/artifacts.csv line 4" in message
+    # a required column left empty is named with its first line too
+    assert (
+        "stg_edreflect__users.email (raw.users column email): 1 value(s) empty in a required column"
+        in message
+    )
+    assert "at users/users.csv line 5" in message
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute(
             "select created_at from staging.stg_edreflect__users where source_line = 3"

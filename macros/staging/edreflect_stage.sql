@@ -67,7 +67,7 @@ select * from renamed
 
 {#-
     The staged columns of a contract table, in staging order: a list of
-    {name, source_column, contract_type, kind}, lineage last. The list comes from the generated
+    {name, source_column, contract_type, nullable, kind}, lineage last. The list comes from the generated
     `edreflect_contract_columns()` (macros/staging/edreflect_contract_columns.sql), which codegen writes
     from the same rules as the model YAML: a model's YAML is not visible to its SQL inside dbt unit tests.
 -#}
@@ -81,17 +81,20 @@ select * from renamed
     'objectid': 'ids', 'string': 'strings', 'text': 'strings', 'integer': 'numerics', 'number': 'numerics',
     'boolean': 'booleans', 'date': 'dates', 'timestamp': 'timestamps'} -%}
 {%- set out = [] -%}
-{%- for source_column, name, contract_type in contract[source_table] -%}
+{%- for source_column, name, contract_type, nullable in contract[source_table] -%}
     {%- do out.append({
         'name': name,
         'source_column': source_column,
         'contract_type': contract_type,
+        'nullable': nullable,
         'kind': 'ids' if source_column == '_index' else kinds[contract_type]}) -%}
 {%- endfor -%}
 {%- for source_column, name in [
         ('_source_file', 'source_file'), ('_source_line', 'source_line'),
         ('_load_id', 'load_id'), ('_loaded_at', 'loaded_at')] -%}
-    {%- do out.append({'name': name, 'source_column': source_column, 'contract_type': 'lineage', 'kind': 'lineage'}) -%}
+    {%- do out.append({
+        'name': name, 'source_column': source_column, 'contract_type': 'lineage', 'nullable': false,
+        'kind': 'lineage'}) -%}
 {%- endfor -%}
 {{ return(out) }}
 {%- endmacro %}
@@ -105,7 +108,7 @@ select * from renamed
 
 {#-
     The staged value of a raw text column of a contract type: empty text is null (contract section 3);
-    a value that does not parse becomes null here and is reported by the `values_parse_as` test.
+    a value that does not parse becomes null here and is reported by the `values_match_contract` test.
 -#}
 {% macro edreflect_cast(expression, contract_type) -%}
 {%- set value = "nullif(" ~ expression ~ ", '')" -%}
