@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
+import posixpath
 import re
 import resource
 import secrets
 import shutil
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import paramiko
 
 from extract import config as cfg
 from extract import contract
@@ -338,3 +344,143 @@ def duckdb_holder(warehouse: Path, read_only: bool) -> Iterator[subprocess.Popen
     finally:
         proc.kill()
         proc.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- a hostile SFTP server
+HOSTILE_CSV = b"_id\nhostile\n"
+
+
+def _attrs(name: str, content: bytes | None) -> paramiko.SFTPAttributes:
+    a = paramiko.SFTPAttributes()
+    a.filename = name
+    a.st_mode = (stat.S_IFDIR | 0o755) if content is None else (stat.S_IFREG | 0o644)
+    a.st_size = 0 if content is None else len(content)
+    a.st_uid = a.st_gid = 0
+    a.st_atime = a.st_mtime = 1_700_000_000
+    return a
+
+
+class _HostileSftp(paramiko.SFTPServerInterface):
+    """Serves a product from memory and adds names no honest file system holds: `../x.csv`, absolute
+    paths, `..`. Opening any path that is not in the tree hands out a small CSV, so a client that joins
+    such a name to its landing folder would write outside it."""
+
+    def __init__(
+        self, server: paramiko.ServerInterface, tree: dict[str, bytes | None], extra: dict[str, list[str]]
+    ) -> None:
+        super().__init__(server)
+        self.tree, self.extra = tree, extra
+
+    def _norm(self, path: str) -> str:
+        return posixpath.normpath("/" + path) if not path.startswith("/") else posixpath.normpath(path)
+
+    def canonicalize(self, path: str) -> str:
+        return self._norm(path)
+
+    def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
+        path = self._norm(path)
+        if self.tree.get(path, b"") is not None:
+            return paramiko.SFTP_NO_SUCH_FILE
+        out = [
+            _attrs(posixpath.basename(p), c)
+            for p, c in self.tree.items()
+            if posixpath.dirname(p) == path and p != path
+        ]
+        out += [_attrs(name, HOSTILE_CSV) for name in self.extra.get(path, [])]
+        return out
+
+    def stat(self, path: str) -> paramiko.SFTPAttributes:
+        path = self._norm(path)
+        return _attrs(posixpath.basename(path), self.tree.get(path, HOSTILE_CSV))
+
+    lstat = stat
+
+    def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> paramiko.SFTPHandle | int:
+        if flags & (os.O_WRONLY | os.O_RDWR):
+            return paramiko.SFTP_PERMISSION_DENIED
+        path = self._norm(path)
+        content = self.tree.get(path, HOSTILE_CSV)
+        if content is None:
+            return paramiko.SFTP_FAILURE
+        handle = paramiko.SFTPHandle(flags)
+        handle.readfile = io.BytesIO(content)  # type: ignore[attr-defined]
+        handle.stat = lambda: _attrs(posixpath.basename(path), content)  # type: ignore[method-assign]
+        return handle
+
+
+class _KeyAuth(paramiko.ServerInterface):
+    def __init__(self, user: str, key: paramiko.PKey) -> None:
+        self.user, self.key = user, key
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "publickey"
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        ok = username == self.user and key.asbytes() == self.key.asbytes()
+        return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        return (
+            paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        )
+
+
+@dataclass
+class HostileServer:
+    url: str
+    key_file: Path
+    known_hosts: Path
+
+
+@contextmanager
+def hostile_sftp_server(product: Path, base: Path, extra: dict[str, list[str]]) -> Iterator[HostileServer]:
+    """A paramiko SFTP server on 127.0.0.1 serving `product` at `/product` plus the `extra` names.
+
+    A real OpenSSH server reads names from a real file system, which cannot hold `/` in a name; a hostile
+    or broken server can send anything, so this one does. Stopped (socket and sessions) on exit.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    for name in ("host_key", "user_key"):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(base / name)],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+    host_key = paramiko.Ed25519Key(filename=str(base / "host_key"))
+    user_key = paramiko.Ed25519Key(filename=str(base / "user_key"))
+    tree: dict[str, bytes | None] = {"/": None, "/product": None}
+    for p in sorted(product.rglob("*")):
+        tree["/product/" + p.relative_to(product).as_posix()] = None if p.is_dir() else p.read_bytes()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    port = sock.getsockname()[1]
+    stop = threading.Event()
+    transports: list[paramiko.Transport] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            t = paramiko.Transport(conn)
+            t.add_server_key(host_key)
+            t.set_subsystem_handler("sftp", paramiko.SFTPServer, _HostileSftp, tree, extra)
+            t.start_server(server=_KeyAuth("vendor", user_key))
+            transports.append(t)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    known = base / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{port} ssh-ed25519 {host_key.get_base64()}\n")
+    try:
+        yield HostileServer(f"sftp://vendor@127.0.0.1:{port}/product", base / "user_key", known)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        sock.close()
+        for t in transports:
+            t.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from _faults import (
+    EXAMPLE_PRODUCT,
     PROJECT_ROOT,
     Run,
     assert_clear_error,
@@ -26,6 +27,7 @@ from _faults import (
     copy_product,
     digests,
     duckdb_holder,
+    hostile_sftp_server,
     pad_table,
     pipeline_env,
     raw_state,
@@ -179,8 +181,8 @@ def test_hostile_names_on_the_server_cannot_escape_or_inject(tmp_path: Path, ssh
             assert "should-never-be-fetched" not in p.read_text(errors="replace"), f"{p}: fetched via symlink"
     assert tree_bytes(landing) < 5 * tree_bytes(remote) + 1_000_000, "far more was fetched than the product"
 
-    if rc != 0:
-        assert_clear_error(rc, out)
+    if rc != 0:  # refusing the delivery is fine, for the hostile names' sake and saying so
+        assert_clear_error(rc, out, r"unsafe|drop table|symlink|users\.csv")
         return
     con = connect_ro(warehouse)
     try:
@@ -209,6 +211,48 @@ def test_hostile_names_on_the_server_cannot_escape_or_inject(tmp_path: Path, ssh
     for hostile in HOSTILE_COLUMNS:
         assert hostile in users_cols, f"drift column {hostile!r} not kept verbatim: {users_cols}"
     assert_rows_reconcile(landed_product(landing), warehouse)
+
+
+def test_hostile_listing_with_dotdot_and_absolute_names_cannot_escape(tmp_path: Path) -> None:
+    """Names only a hostile server can send: `../x.csv`, absolute paths, `..`, `a/../../b.csv`."""
+    abs_target = tmp_path / "abs" / "abs.csv"
+    abs_target.parent.mkdir()
+    extra = {
+        "/product": ["../escaped.csv", str(abs_target), "users/../../dotdot.csv", ".."],
+        "/product/users": [
+            "../../x.csv",
+            "..",
+            ".",
+            f"/{abs_target.parent.name}/rooted.csv",
+            "users.csv/../x.csv",
+        ],
+        "/product/groups": ["../../../../../../tmp/edreflect-escape-check.csv"],
+    }
+    jail = tmp_path / "jail"
+    with hostile_sftp_server(EXAMPLE_PRODUCT, tmp_path / "server", extra) as server:
+        env = pipeline_env(
+            tmp_path / "run",
+            server.url,
+            LANDING_DIR=str(jail / "landing"),
+            SFTP_KEY_FILE=str(server.key_file),
+            SFTP_KNOWN_HOSTS=str(server.known_hosts),
+        )
+        rc, out = run("extract", env, timeout=120)
+    assert not abs_target.exists(), "an absolute name from the server was written on this machine"
+    assert not Path("/tmp/edreflect-escape-check.csv").exists(), "a ../ name escaped to /tmp"
+    assert sorted(p.name for p in jail.iterdir()) == ["landing"], "something was written beside the landing"
+    written = {p.name for p in tmp_path.rglob("*.csv") if not p.is_relative_to(tmp_path / "server")}
+    assert not written & {"escaped.csv", "dotdot.csv", "x.csv", "rooted.csv"}, (
+        f"hostile names landed: {written}"
+    )
+    for p in (jail / "landing").rglob("*"):
+        assert p.resolve().is_relative_to((jail / "landing").resolve()), f"{p} resolves outside the landing"
+        if p.is_file():
+            assert b"hostile" not in p.read_bytes(), f"{p}: a hostile file was fetched"
+    if rc != 0:  # refusing the delivery is fine, for the hostile names' sake and saying so
+        assert_clear_error(rc, out, r"\.\./|abs\.csv|unsafe")
+        return
+    assert sum(assert_rows_reconcile(EXAMPLE_PRODUCT, warehouse_of(env)).values()) == 0
 
 
 def landed_product(landing: Path) -> Path:
