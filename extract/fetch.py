@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from rich.console import Console
 from rich.progress import (
@@ -206,8 +207,11 @@ def _mirror_lock(path: Path, what: str) -> Iterator[None]:
     """One fetch per mirror at a time: a second run would delete the first one's temp files and both
     would rewrite the same state. Refused, not queued (like extract.lock.run_lock); the kernel drops the
     lock when the holder dies, so a killed run leaves nothing stale."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise FetchError(f"cannot create {path}: {e.strerror or e} (check LANDING_DIR)") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -229,6 +233,18 @@ def _mirror_lock(path: Path, what: str) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------------------------------- SFTP
+class _LocalWriter:
+    """The temp file, with write errors turned into local-disk FetchErrors (see _Fetcher._local_io)."""
+
+    def __init__(self, fh: BinaryIO, guard: Callable[[Path], contextlib.AbstractContextManager[None]],
+                 path: Path) -> None:
+        self.fh, self.guard, self.path = fh, guard, path
+
+    def write(self, data: bytes) -> int:
+        with self.guard(self.path):
+            return self.fh.write(data)
+
+
 @dataclass(frozen=True)
 class RemoteFile:
     group: str
@@ -248,8 +264,9 @@ class _Fetcher:
         self.creds = Credentials.from_env(settings.secrets)
         self.policy = HostKeyPolicy.from_env()
         self.secrets = self.creds.values()
-        landing.mkdir(parents=True, exist_ok=True)
         self.landing = landing.resolve()
+        with self._local_io(self.landing):
+            self.landing.mkdir(parents=True, exist_ok=True)
         self.product_dir = inside(self.landing, landing_dir(self.landing, target))
         self.state_file = _state_path(self.landing, target)
         self.result = FetchResult(product_dir=self.product_dir)
@@ -396,9 +413,22 @@ class _Fetcher:
             return False
         return st.st_size == f.size
 
+    @contextlib.contextmanager
+    def _local_io(self, path: Path) -> Iterator[None]:
+        """A failing local disk (full, read-only, permissions) is not a dropped connection: reconnecting
+        cannot help, so it stops the run at once with the path and the fix."""
+        try:
+            yield
+        except OSError as e:
+            raise FetchError(
+                f"cannot write {path}: {e.strerror or e}. Make room in (or fix the permissions of) the "
+                f"landing folder {self.landing} (LANDING_DIR), then run again."
+            ) from None
+
     def download(self, f: RemoteFile, on_bytes: Callable[[int], None]) -> None:
         final = self.local_path(f)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        with self._local_io(final.parent):
+            final.parent.mkdir(parents=True, exist_ok=True)
         inside(self.product_dir, final.parent)
 
         def once() -> None:
@@ -424,16 +454,23 @@ class _Fetcher:
                     self.options.on_progress(f.relative, done, size)
 
             try:
-                with open(tmp, "wb") as out:
-                    written = conn.download(remote, size, out, progress)
-                    out.flush()
-                    os.fsync(out.fileno())
-                    local_size = os.fstat(out.fileno()).st_size
+                with self._local_io(tmp):
+                    out = open(tmp, "wb")  # noqa: SIM115 - closed below, inside the local-error guard
+                try:
+                    written = conn.download(remote, size, _LocalWriter(out, self._local_io, tmp), progress)
+                    with self._local_io(tmp):
+                        out.flush()
+                        os.fsync(out.fileno())
+                        local_size = os.fstat(out.fileno()).st_size
+                finally:
+                    with self._local_io(tmp):
+                        out.close()
                 if written != size or local_size != size:
                     raise OSError(f"{remote}: got {written} bytes, the server says {size} (file changing?)")
-                os.utime(tmp, (mtime, mtime))
-                os.replace(tmp, final)
-                _fsync_dir(final.parent)
+                with self._local_io(final):
+                    os.utime(tmp, (mtime, mtime))
+                    os.replace(tmp, final)
+                    _fsync_dir(final.parent)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
@@ -454,8 +491,9 @@ class _Fetcher:
     def _run_locked(self) -> FetchResult:
         try:
             files = self.list_remote()
-            self.product_dir.mkdir(parents=True, exist_ok=True)
-            self._remove_leftovers()
+            with self._local_io(self.product_dir):
+                self.product_dir.mkdir(parents=True, exist_ok=True)
+                self._remove_leftovers()
             state = _read_state(self.state_file)
             todo = [f for f in files if not self.unchanged(f, state)]
             self.fetched = {
@@ -463,15 +501,14 @@ class _Fetcher:
             }
             self.result.skipped = len(files) - len(todo)
             self._download_all(todo)
-            self._prune({f.relative for f in files})
-            _write_atomic(
-                self.state_file,
-                json.dumps(
-                    {"source": self.target.display, "completed_at": time.time(), "files": self.fetched},
-                    indent=1,
-                    sort_keys=True,
-                ),
+            state_text = json.dumps(
+                {"source": self.target.display, "completed_at": time.time(), "files": self.fetched},
+                indent=1,
+                sort_keys=True,
             )
+            with self._local_io(self.state_file):
+                self._prune({f.relative for f in files})
+                _write_atomic(self.state_file, state_text)
         finally:
             self.close_all()
         log.info(

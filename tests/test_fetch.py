@@ -444,3 +444,17 @@ def test_a_second_fetch_of_the_same_mirror_at_the_same_time_is_refused(
     assert f"process {os.getpid()}" in seen[0]
     assert_same_tree(result.product_dir, product)
     assert fetch(sshd.url(product), key_env.landing, key_env, FAST).skipped == 87  # the lock was released
+
+
+def test_a_local_write_error_stops_at_once_naming_the_path(
+    sshd: Sshd, product: Path, key_env: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reconnecting cannot fix the local disk: no retries, and the message points at LANDING_DIR."""
+    caplog.set_level(logging.WARNING)
+    mirror = key_env.landing / f"127.0.0.1_{sshd.port}" / product.relative_to("/")
+    mirror.mkdir(parents=True)
+    (mirror / "users").write_text("a file where the users/ folder must go\n")
+    with pytest.raises(FetchError, match=r"cannot write .*users.*LANDING_DIR"):
+        fetch(sshd.url(product), key_env.landing, key_env, FAST)
+    assert "reconnecting" not in caplog.text
+    assert no_part_files(key_env.landing) == []
