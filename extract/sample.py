@@ -51,6 +51,10 @@ CRLF_TABLES = frozenset(
 )
 
 RUBRICS, TEMPLATES, SLO_TEMPLATES = 3, 7, 2
+# Measured with the embedded sample's seed: CSV bytes per educator (slope) and the size-independent part.
+# Size is linear in educators: ~250 MB at 4,780 educators, ~500 MB at 9,570, ~1 GB (10^9 B) at 19,150.
+BYTES_PER_EDUCATOR = 52_200
+FIXED_BYTES = 450_000
 _T, _F = "true", "false"
 _MISSING = object()
 _POOL_CAP = 4096  # ids kept per table for the generic reference filler
@@ -2296,6 +2300,14 @@ def generate(out_dir: Path, educators: int, seed: int) -> None:
     _Generator(out_dir, educators, seed, contract.tables()).run()
     (out_dir / STAMP_FILE).write_text(json.dumps(_stamp(educators, seed), indent=2) + "\n", encoding="utf-8")
     (out_dir / INCOMPLETE_FILE).unlink()
+
+
+def educators_for_size(target_bytes: float) -> int:
+    """About how many educators give a product of `target_bytes` of CSV (benchmarks size their input so).
+
+    From measurements of this generator (see BYTES_PER_EDUCATOR); tests keep the estimate honest.
+    """
+    return max(2, round((target_bytes - FIXED_BYTES) / BYTES_PER_EDUCATOR))
 
 
 def _stamp(educators: int, seed: int) -> dict[str, Any]:

@@ -360,6 +360,14 @@ def test_size_grows_about_linearly_with_educators(tmp_path: Path) -> None:
     assert 1.6 < second / first < 2.4, sizes
 
 
+def test_educators_for_size_estimates_the_product_size(tmp_path: Path) -> None:
+    """The benchmarks size their products with this estimate: it must follow the generator."""
+    target = 4_000_000
+    n = sample.educators_for_size(target)
+    sample.generate(tmp_path, educators=n, seed=SEED)
+    assert 0.85 * target < _size(tmp_path) < 1.15 * target, (n, _size(tmp_path))
+
+
 def test_ensure_sample_generates_once_and_regenerates_when_parameters_change(tmp_path: Path) -> None:
     target = tmp_path / "data" / "sample"
     assert sample.ensure_sample(target, educators=5, seed=1) == target
