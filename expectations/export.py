@@ -160,7 +160,7 @@ def expectations(settings: Settings) -> list[Any]:
     def meta(check: str) -> dict[str, str]:
         return {"check": check, "severity": ERROR, "layer": "export", "table": PAYLOADS}
 
-    common = {"condition_parser": "pandas", "severity": FailureSeverity.CRITICAL}
+    common = {"severity": FailureSeverity.CRITICAL}
     district = [settings.district_id] if settings.district_id is not None else []
     return [
         gxe.ExpectColumnValuesToNotBeNull(

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -140,7 +141,6 @@ def rule_expectations(rules: tuple[Rule, ...], layer: str) -> list[Any]:
             min_value=0,
             max_value=0,
             row_condition=Column("check") == r.check,
-            condition_parser="pandas",
             description=f"{r.description} [{r.severity}]",
             notes=f"`failing` = {r.how}. Computed in DuckDB over the whole {layer} layer.",
             severity=FailureSeverity.CRITICAL if r.severity == ERROR else FailureSeverity.WARNING,
@@ -363,7 +363,7 @@ def validate_layer(layer: str, settings: Settings, *, gx_dir: Path | None = None
         from great_expectations.core.run_identifier import RunIdentifier
 
         context = get_context(gx_dir)
-        asset = context.data_sources.add_pandas(layer).add_dataframe_asset(batch.subject)
+        asset = context.data_sources.add_pandas(layer).add_dataframe_asset(re.sub(r"\W+", "_", batch.subject))
         definition = asset.add_batch_definition_whole_dataframe("latest")
         suite = context.suites.add_or_update(gx.ExpectationSuite(name=layer, expectations=batch.expectations))
         validation = context.validation_definitions.add(

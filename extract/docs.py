@@ -33,7 +33,7 @@ def _latest_runs(warehouse: Path) -> list[tuple]:
     if not warehouse.is_file():
         return []
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = duckdb.connect(str(warehouse))  # not read-only: dbt (in-process) holds it read-write
     except duckdb.Error:
         return []
     try:
