@@ -315,6 +315,8 @@ class _Fetcher:
         times. Permanent errors (host key, credentials, layout) are raised at once."""
         last: BaseException | None = None
         for attempt in range(1, self.options.attempts + 1):
+            if self._stop.is_set():
+                raise _Cancelled(f"{what}: stopped because another download failed")
             try:
                 return action()
             except FetchError:
@@ -332,7 +334,7 @@ class _Fetcher:
                     what, type(e).__name__, scrub(str(e), self.secrets)[:200] or "connection lost",
                     delay, attempt + 1, self.options.attempts,
                 )
-                time.sleep(delay)
+                self._stop.wait(delay)  # a failing run wakes the sleepers at once
         detail = scrub(f"{type(last).__name__}: {last}", self.secrets)[:300]
         raise FetchError(
             f"{what} failed {self.options.attempts} times on {self.target.host}:{self.target.port} "
