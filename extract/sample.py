@@ -1,4 +1,4 @@
-"""Generated sample EdReflect data products, from a few KB to several GB.
+"""Generated sample EdReflect data products, from half a megabyte (5 educators) to several GB.
 
 Why generate instead of shipping files: the pipeline, its tests and its benchmarks need a product that
 follows the contract exactly (every group, every table, every reference resolving) at any size, with the
@@ -12,10 +12,12 @@ How it works:
   column's type, enumeration, reference and nullability.
 - Output is streamed: every file is open at once and one educator's documents (user, observations, ratings,
   snapshots, evidences, goals, SLOs, ...) are written together, so memory stays flat and the size grows
-  linearly with `educators`. Shared documents (schools, groups, rubrics, templates, assignments) scale with
-  `educators` too and are kept in memory (they are small).
-- Deterministic: one `random.Random(seed)` drives everything; no clock, no global random state, so the same
-  seed and size give byte-identical files.
+  linearly with `educators`. Schools, groups and assignments scale with `educators` too; the district's
+  configuration (rubrics, observation and SLO templates) is a fixed handful, as in a real district. Shared
+  documents are kept in memory (they are small).
+- Deterministic: `random.Random(seed)` drives everything (the district configuration draws from named
+  streams derived from the seed, so it is the same at every size); no clock, no global random state, so the
+  same seed and size give byte-identical files.
 """
 
 from __future__ import annotations
