@@ -439,8 +439,9 @@ class _Fetcher:
             attrs = conn.lstat(remote)
             if kind(attrs) != "file":
                 raise FetchError(
-                    f"{remote} on {self.target.host} changed into a {kind(attrs)} while fetching; run again "
-                    f"once the vendor's delivery is complete"
+                    f"{remote} on {self.target.host}:{self.target.port} is a {kind(attrs)}, not a regular "
+                    f"file (the folder listing said otherwise, or it changed since); symlinks are never "
+                    f"followed: ask the vendor to deliver regular files, then run again"
                 )
             size, mtime = int(attrs.st_size or 0), int(attrs.st_mtime or 0)
             tmp = final.with_name(f".{f.name}{PART_MARK}{uuid.uuid4().hex[:8]}")

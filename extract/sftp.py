@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import paramiko
@@ -39,6 +40,10 @@ IO_TIMEOUT = 60.0
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr")
 
 ProgressCallback = Callable[[int], None]
+
+
+class Writer(Protocol):
+    def write(self, data: bytes, /) -> int: ...
 
 
 class SftpError(RuntimeError):
@@ -327,7 +332,7 @@ class Connection:
         assert self.sftp is not None
         return self.sftp.listdir_attr(path)
 
-    def download(self, remote: str, size: int, out, on_bytes: ProgressCallback | None = None) -> int:
+    def download(self, remote: str, size: int, out: Writer, on_bytes: ProgressCallback | None = None) -> int:
         """Stream `remote` into the open binary file `out` with pipelined reads; returns bytes written."""
         assert self.sftp is not None
         written = 0
