@@ -95,10 +95,12 @@ def extract_and_load(settings: Settings, summary: RunSummary) -> None:
     from .load import load_product
     from .lock import run_lock
 
-    with summary.timed("fetch"):
-        product = resolve_product(settings, summary)
-    with run_lock(settings.warehouse), summary.timed("load raw"):
-        res = load_product(product, settings.warehouse, load_id=summary.load_id)
+    # One run at a time, from the download on: two runs would race on the landing folder and the warehouse.
+    with run_lock(settings.warehouse):
+        with summary.timed("fetch"):
+            product = resolve_product(settings, summary)
+        with summary.timed("load raw"):
+            res = load_product(product, settings.warehouse, load_id=summary.load_id)
     summary.figures["files landed"] = res.files
     summary.figures["rows landed"] = res.rows_landed
     summary.figures["rows rejected"] = res.rows_rejected
