@@ -20,15 +20,17 @@ def _cmd_build(args: argparse.Namespace) -> None:
 
 
 def _cmd_extract(args: argparse.Namespace) -> None:
-    from .pipeline import RunSummary, effective_settings, extract_and_load
-
     import uuid
+
+    from .lock import run_lock
+    from .pipeline import RunSummary, effective_settings, extract_and_load
 
     settings = cfg.from_env()
     if settings.uses_sample:
         settings = effective_settings(settings)
     summary = RunSummary(load_id=uuid.uuid4().hex)
-    extract_and_load(settings, summary)
+    with run_lock(settings.warehouse):
+        extract_and_load(settings, summary)
     summary.render()
 
 
@@ -65,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("build", help="the main job: extract, load, dbt, Ed-Fi export, validation").set_defaults(
         func=_cmd_build
     )
-    sub.add_parser("extract", help="download (SFTP or folder) and land in raw").set_defaults(func=_cmd_extract)
+    sub.add_parser("extract", help="download (SFTP or folder) and land in raw").set_defaults(
+        func=_cmd_extract
+    )
     p = sub.add_parser("sample", help="write a generated sample data product")
     p.add_argument("--out", help="folder to write (default: the embedded sample's folder)")
     p.add_argument("--educators", type=int, default=cfg.SAMPLE_EDUCATORS)

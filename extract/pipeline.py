@@ -92,20 +92,20 @@ def effective_settings(settings: Settings) -> Settings:
 
 
 def extract_and_load(settings: Settings, summary: RunSummary) -> None:
+    """Download (or generate) the product and land it in raw. The caller holds the run lock."""
     from .load import load_product
-    from .lock import run_lock
 
-    # One run at a time, from the download on: two runs would race on the landing folder and the warehouse.
-    with run_lock(settings.warehouse):
-        with summary.timed("fetch"):
-            product = resolve_product(settings, summary)
-        with summary.timed("load raw"):
-            res = load_product(product, settings.warehouse, load_id=summary.load_id)
+    with summary.timed("fetch"):
+        product = resolve_product(settings, summary)
+    with summary.timed("load raw"):
+        res = load_product(product, settings.warehouse, load_id=summary.load_id)
     summary.figures["files landed"] = res.files
     summary.figures["rows landed"] = res.rows_landed
     summary.figures["rows rejected"] = res.rows_rejected
     if res.rows_rejected:
-        console.print(f"[yellow]{res.rows_rejected} row(s) rejected: see raw._rejects (load_id {res.load_id})")
+        console.print(
+            f"[yellow]{res.rows_rejected} row(s) rejected: see raw._rejects (load_id {res.load_id})"
+        )
 
 
 def validate(layer: str, settings: Settings, summary: RunSummary) -> None:
@@ -121,11 +121,20 @@ def validate(layer: str, settings: Settings, summary: RunSummary) -> None:
 
 
 def build(settings: Settings) -> RunSummary:
-    from .dbt import run_dbt
-    from .edfi_export import commit_state, render
+    from .lock import run_lock
 
     settings = effective_settings(settings)
     summary = RunSummary(load_id=uuid.uuid4().hex)
+    # One run at a time for the whole job: a second run would reload raw under a running dbt or export.
+    with run_lock(settings.warehouse):
+        _build_locked(settings, summary)
+    return summary
+
+
+def _build_locked(settings: Settings, summary: RunSummary) -> None:
+    from .dbt import run_dbt
+    from .edfi_export import commit_state, render
+
     extract_and_load(settings, summary)
     validate("raw", settings, summary)
     with summary.timed("dbt build"):
@@ -138,4 +147,3 @@ def build(settings: Settings) -> RunSummary:
     with summary.timed("publish Ed-Fi"):
         commit_state(settings, export)
     summary.figures.update(export.figures())
-    return summary
