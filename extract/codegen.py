@@ -70,6 +70,38 @@ LINEAGE = (
     ("_load_id", "load_id", "varchar", "id of the load (raw._loads) that landed the row"),
     ("_loaded_at", "loaded_at", "timestamp", "when the load landed the row (UTC)"),
 )
+# The loader's manifest and quarantine tables (extract/load.py owns their shape; documented here).
+LOADS_COLUMNS = (
+    ("load_id", "id of the load"),
+    ("file_group", "file group (folder) of the file"),
+    ("table_name", "contract table (dotted name)"),
+    ("raw_table", "raw table the rows landed in"),
+    ("source_file", "file path relative to the product folder"),
+    ("source_path", "where the file was read from"),
+    ("sha256", "SHA-256 of the file"),
+    ("bytes", "file size"),
+    ("modified_at", "file modification time"),
+    ("rows_in_file", "records in the file"),
+    ("rows_landed", "records landed in the raw table"),
+    ("rows_rejected", "records quarantined in raw._rejects"),
+    ("blank_lines", "blank lines skipped"),
+    ("drift_columns", "columns in the file that the contract does not list"),
+    ("status", "outcome for the file"),
+    ("loaded_at", "when the file was landed (UTC)"),
+)
+REJECTS_COLUMNS = (
+    ("load_id", "id of the load"),
+    ("file_group", "file group (folder) of the file"),
+    ("table_name", "contract table (dotted name)"),
+    ("source_file", "file path relative to the product folder"),
+    ("line", "physical line where the rejected record starts"),
+    ("record_number", "position of the record in the file"),
+    ("column_name", "column at fault, when known"),
+    ("error_type", "kind of error"),
+    ("reason", "why the record was rejected"),
+    ("raw_record", "the record as read (truncated when very long; confidential)"),
+    ("rejected_at", "when the record was quarantined (UTC)"),
+)
 # Contract section 6: in this table `_parentId` is the standard and the indicator's position is a column.
 EXTRA_KEY_COLUMNS = {"rubrics.standards.indicators.proficiencyLevels": ("indicatorIndex",)}
 INDICATOR_REFERENCE = "rubrics.indicators*"
@@ -284,8 +316,16 @@ def render() -> dict[str, str]:
                 "schema": "raw",
                 "tables": [
                     *(_source_entry(t) for t in tables),
-                    {"name": "_loads", "description": "load manifest: one row per file of each load"},
-                    {"name": "_rejects", "description": "quarantine: records the loader could not land"},
+                    {
+                        "name": "_loads",
+                        "description": "load manifest (extract/load.py): one row per file of each load",
+                        "columns": [{"name": n, "description": d} for n, d in LOADS_COLUMNS],
+                    },
+                    {
+                        "name": "_rejects",
+                        "description": "quarantine (extract/load.py): records the loader could not land",
+                        "columns": [{"name": n, "description": d} for n, d in REJECTS_COLUMNS],
+                    },
                 ],
             }
         ],
