@@ -98,12 +98,12 @@ def test_example_rubric_indicators_have_levels_parents_and_paths(built: Built) -
     rows = _query(
         built.warehouse,
         f"""
-        select code, level, parent.code, domain.code, code_path
+        select i.code, i.level, parent.code, domain.code, i.code_path
         from marts.dim_rubric_indicators as i
         left join marts.dim_rubric_indicators as parent on i.parent_indicator_id = parent.indicator_id
         left join marts.dim_rubric_indicators as domain on i.domain_indicator_id = domain.indicator_id
         where i.rubric_id = '{RUBRIC}'
-        order by position_path
+        order by i.position_path
         """,
     )
     assert [tuple(r) for r in rows] == [
@@ -262,6 +262,7 @@ def test_relationship_tests_cover_the_facts(built: Built) -> None:
 
 def test_a_broken_reference_in_raw_fails_the_build_naming_the_test(built: Built, tmp_path: Path) -> None:
     warehouse = tmp_path / "broken.duckdb"
+    _query(built.warehouse, "checkpoint")  # flush the write-ahead log so the file copy is the whole database
     shutil.copy(built.warehouse, warehouse)
     con = duckdb.connect(str(warehouse))
     try:
