@@ -313,6 +313,13 @@ def growth(results: list[dict[str, Any]]) -> dict[str, float | None]:
         "load_time": series(ok_val("load", "seconds", "load")),
         "bare_load_time": series(ok_val("load", "seconds", "bare_load")),
         "download_time": series(ok_val("download", "seconds", "extractor")),
+        # per stage of the build: a large fixed cost (dbt's 1700+ nodes) hides the growth of the rest
+        **{
+            f"build_stage_{name.replace(' ', '_')}": series(
+                lambda r, n=name: r.get("build", {}).get("stages", {}).get(n)
+            )
+            for name in ("load raw", "validate raw", "dbt build", "validate staging", "validate marts")
+        },
     }
 
 

@@ -91,7 +91,7 @@ def test_sftp_server_stopped_mid_download_and_restarted(tmp_path: Path, sshd: Ss
     good = raw_state(warehouse)
     v1 = digests(remote)
 
-    pad_table(remote, megabytes=60)  # a re-delivery with one large file: seconds to download
+    pad_table(remote, megabytes=30)  # a re-delivery with one large file: seconds to download
     v2 = digests(remote)
     before = tree_bytes(landing)
     r = Run("extract", env)
