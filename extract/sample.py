@@ -775,7 +775,7 @@ class _Generator:
                 _School(
                     id=self.oid(),
                     name=f"{word}{suffix} {kind}",
-                    short=f"{word.split()[0][:5]}{suffix.strip()} {short_kind}",
+                    short=f"{word.split()[0]}{suffix} {short_kind}",
                     state_id=f"3100-{12 + i * 7:04d}",
                 )
             )
@@ -971,13 +971,14 @@ class _Generator:
             ),
             dict(name="Probationary Cycle", type="learner", category="Teacher", year=2024, school=None),
             dict(name="Peer Observers", type="observer", category="school", year=2024, school=0),
+            dict(name=f"{d0.name} Mentoring Program", type="learner", category="Other", year=2025, school=0),
         ]
         for g in range(max(len(fixed), self.n // 4)):
             spec = fixed[g] if g < len(fixed) else self.random_group(g)
             gid = self.oid()
             year = spec["year"]
             key = (year, spec["name"].strip().lower())
-            if key in used:
+            if key in used:  # the same name twice in a year: districts number them
                 spec["name"] = f"{spec['name'].strip()} {g}"
                 key = (year, spec["name"].strip().lower())
             used.add(key)
@@ -1038,24 +1039,38 @@ class _Generator:
         school = self.randint(0, len(self.schools) - 1) if self.rnd() < 0.8 else None
         kind = "learner" if self.rnd() < 0.72 else ("observer" if self.rnd() < 0.75 else "report")
         year = 2025 if self.rnd() < 0.65 else (2024 if self.rnd() < 0.9 else 2023)
-        short = self.schools[school].short if school is not None else "District"
         if kind == "learner":
-            base = self.pick(
+            grade = self.pick(_GRADES)
+            short_base, long_base = self.pick(
                 (
-                    f"Grade {self.pick(_GRADES)} Team",
-                    f"{self.pick(_CONTENT_AREAS)} Department",
-                    "New Teachers",
-                    "Probationary",
-                    "Tenured Cycle B",
-                    f"{self.pick(_WORDS).title()} PLC",
+                    (f"Gr {grade} Team", f"Grade {grade} Team"),
+                    ("Math Dept", "Mathematics Department"),
+                    ("ELA Dept", "English Language Arts Department"),
+                    ("Science Dept", "Science Department"),
+                    ("New Teachers", "New Teacher Induction"),
+                    ("Probationary", "Probationary Teachers"),
+                    ("Cycle B", "Tenured Teachers Cycle B"),
+                    ("Reading PLC", "Reading Intervention PLC"),
+                    ("Tier 2 Team", "Tier 2 Intervention Team"),
                 )
             )
         elif kind == "observer":
-            base = self.pick(("Evaluators", "Coaches", "Admin Team", "Peer Observers"))
+            short_base, long_base = self.pick(
+                (
+                    ("Evaluators", "Evaluators"),
+                    ("Coaches", "Instructional Coaches"),
+                    ("Admin Team", "Admin Team"),
+                )
+            )
         else:
-            base = self.pick(("Reports", "Data Team", "Report Viewers"))
-        # about a quarter of the names are longer than 20 characters (Ed-Fi 3.x/4.0 reject those)
-        name = f"{short} {base}" if self.rnd() < 0.25 else f"{base[:14]} {g}"
+            short_base, long_base = self.pick((("Reports", "Report Viewers"), ("Data Team", "Data Team")))
+        where = self.schools[school] if school is not None else None
+        if self.rnd() < 0.25:  # about a quarter longer than 20 characters (Ed-Fi 3.x/4.0 reject those)
+            name = f"{where.name if where else 'District'} {long_base}"
+        else:
+            name = f"{where.short if where else 'District'} {short_base}"
+            if len(name) > 20:
+                name = short_base
         if self.rnd() < 0.05:
             name = f" {name} " if self.rnd() < 0.5 else f"{name}  "
         category = self.pick(
