@@ -119,12 +119,13 @@ def _lit(value: str) -> str:
 # --------------------------------------------------------------------------------------------- scanning
 
 
-def scan_file(path: Path, rel: str) -> FileScan:
+def scan_file(path: Path, rel: str, find_lone_cr: bool = False) -> FileScan:
     """Find every record of a CSV file by its bytes (RFC 4180 quote parity), in bounded memory.
 
     A `"` at a field start opens quoting; inside quotes every `"` toggles; a `"` inside an unquoted field
     (`a"b`) is a literal, as DuckDB reads it. A LF outside quotes ends a record; a preceding CR belongs to
-    the terminator.
+    the terminator. `find_lone_cr` adds a pass looking for a CR outside quotes that is not part of a CRLF
+    (DuckDB refuses such a file as a whole): only run after DuckDB refused a file, to name the line.
     """
     stat = path.stat()
     size = stat.st_size
@@ -162,7 +163,7 @@ def scan_file(path: Path, rel: str) -> FileScan:
                 outside = ((parity + np.searchsorted(q, nl)) & 1) == 0
                 terms.append(nl[outside])
                 term_lines.append(np.flatnonzero(outside) + nl_seen + 2)
-                if lone_cr_line is None:
+                if find_lone_cr and lone_cr_line is None:
                     cr = np.flatnonzero(a == _CR) + lo
                     if cr.size:
                         nxt_cr = np.full(cr.size, _LF, np.uint8)
@@ -401,9 +402,11 @@ def _land_file(
             [loaded_at],
         )
     except duckdb.InvalidInputException as exc:
+        scan_file(scan.path, rel, find_lone_cr=True)  # names the line when a bare CR is the cause
         raise LoadError(f"{rel}: DuckDB could not parse the file: {exc}") from None
     finally:
-        con.unregister("_edreflect_lines")
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction must not hide the error
+            con.unregister("_edreflect_lines")
     rejects = _duck_rejects(con, scan, rel)
     con.execute("drop table if exists _edreflect_rejects")
     con.execute("drop table if exists _edreflect_reject_scans")
@@ -424,7 +427,8 @@ def _land_file(
                 [loaded_at],
             )
         finally:
-            con.unregister("_edreflect_lines")
+            with contextlib.suppress(duckdb.Error):  # an aborted transaction must not hide the error
+                con.unregister("_edreflect_lines")
     total, from_file, with_line = con.execute(
         f"select count(*), count(_source_file), count(_source_line) from {table.raw_relation}"
     ).fetchone()
