@@ -195,6 +195,8 @@ def _reference_test(ref: str, field_hint: str | None = None) -> dict:
             }
         }
     target = contract.table(ref)
+    if not target.has_own_id:
+        raise ValueError(f"a reference to {ref}._id, but {ref} items have no `_id` (contract section 5)")
     return {
         "relationships": {
             "arguments": {"to": f"ref('{model_name(target)}')", "field": field_hint or key_column(target)}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from extract import codegen, config, contract
 from extract.dbt import DbtError, run_dbt
@@ -150,8 +151,6 @@ def test_every_table_has_a_one_line_model_and_documented_columns():
     assert files["models/staging/stg_edreflect__observations__work__steps.sql"] == (
         "{{ edreflect_stage('observations__work__steps') }}\n"
     )
-    import yaml
-
     doc = yaml.safe_load(files["models/staging/_edreflect__models.yml"])
     assert len(doc["models"]) == 87
     for model in doc["models"]:
