@@ -192,7 +192,7 @@ def write_xwalks(
         con.close()
 
 
-def dbt_args(tmp: Path, command: str, *select: str) -> list[str]:
+def dbt_args(tmp: Path, command: str, *select: str, exclude: tuple[str, ...] = ()) -> list[str]:
     """dbt arguments with a private target/log folder (other processes may run dbt in the project)."""
     return [
         command,
@@ -200,6 +200,10 @@ def dbt_args(tmp: Path, command: str, *select: str) -> list[str]:
         *(select or ("+path:models/edfi",)),
         "--indirect-selection",
         "buildable",
+        # The staging layer's own checks are its tests' business; here they would only cost time.
+        "--exclude",
+        "resource_type:test,path:models/staging",
+        *exclude,
         "--target-path",
         str(tmp / "dbt_target"),
         "--log-path",
@@ -210,10 +214,8 @@ def dbt_args(tmp: Path, command: str, *select: str) -> list[str]:
 def land_and_build(tmp: Path, settings: Settings, *, custom_xwalks: bool = False) -> None:
     """Load the product into raw and build the edfi models (and what they depend on) with real dbt."""
     load_product(Path(settings.data_product), settings.warehouse)
-    args = dbt_args(tmp, "build")
-    if custom_xwalks:
-        args += ["--exclude", "xwalk_cohort_types", "xwalk_cohort_scopes"]
-    run_dbt(args, settings, quiet=True)
+    exclude = ("xwalk_cohort_types", "xwalk_cohort_scopes") if custom_xwalks else ()
+    run_dbt(dbt_args(tmp, "build", exclude=exclude), settings, quiet=True)
 
 
 def rebuild_models(tmp: Path, settings: Settings) -> None:
