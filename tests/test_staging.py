@@ -117,6 +117,34 @@ def test_codegen_is_idempotent_and_writes_every_file(tmp_path: Path):
     assert codegen.drift(tmp_path) == ["models/staging/stg_edreflect__gone.sql"]
 
 
+def test_a_contract_line_is_all_it_takes_to_stage_a_new_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    csv_path = tmp_path / "contract.csv"
+    csv_path.write_text(
+        contract.CONTRACT_CSV.read_text(encoding="utf-8")
+        + "users,users,preferredName,string,true,e.g. Dee\n",
+        encoding="utf-8",
+    )
+    real = contract.load_contract
+    monkeypatch.setattr(contract, "load_contract", lambda path=csv_path: real(path))
+    files = codegen.render()
+    users = next(
+        m
+        for m in yaml.safe_load(files["models/staging/_edreflect__models.yml"])["models"]
+        if m["name"] == "stg_edreflect__users"
+    )
+    column = next(c for c in users["columns"] if c["name"] == "preferred_name")
+    assert column["config"]["meta"] == {
+        "source_column": "preferredName",
+        "contract_type": "string",
+        "nullable": True,
+    }
+    assert "('preferredName', 'preferred_name', 'string', true)," in files[codegen.COLUMNS_MACRO]
+    assert '"preferredName"' not in files["models/staging/_edreflect__sources.yml"]  # YAML keys are unquoted
+    assert "name: preferredName" in files["models/staging/_edreflect__sources.yml"]
+
+
 @pytest.mark.parametrize(
     ("table", "column", "expected"),
     [
