@@ -181,6 +181,11 @@ def _severity(expectation_config: Any) -> str:
     return ERROR if str(getattr(expectation_config, "severity", "critical")).endswith("critical") else WARNING
 
 
+def _value(v: Any) -> Any:
+    """A frame cell as Python: pandas gives NaN for a missing text."""
+    return None if v is None or (isinstance(v, float) and v != v) else v
+
+
 def _failures(batch: LayerBatch, result: Any) -> list[Failure]:
     """The report's failures, read from GX's verdicts (one per failing subject of a rule)."""
     out: list[Failure] = []
@@ -213,13 +218,13 @@ def _failures(batch: LayerBatch, result: Any) -> list[Failure]:
                     Failure(
                         batch.layer,
                         str(item.get("table")),
-                        item.get("column") or None,
+                        _value(item.get("column")) or None,
                         meta.get("check", cfg.type),
                         description,
                         severity,
-                        int(item.get("failing") or 0),
-                        int(item.get("checked") or 0),
-                        item.get("examples") or None,
+                        int(_value(item.get("failing")) or 0),
+                        int(_value(item.get("checked")) or 0),
+                        _value(item.get("examples")) or None,
                     )
                 )
         else:

@@ -36,6 +36,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> config.Settings:
 def copy(built: config.Settings, tmp_path: Path) -> config.Settings:
     """A private copy of the built warehouse, to break."""
     warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(built.warehouse))  # dbt (in-process) keeps it open: flush the WAL first
+    try:
+        con.execute("force checkpoint")
+    finally:
+        con.close()
     shutil.copy2(built.warehouse, warehouse)
     return dataclasses.replace(built, warehouse=warehouse)
 
