@@ -2293,12 +2293,13 @@ class _Generator:
 
 
 # ------------------------------------------------------------------------------------------------ public API
-def generate(out_dir: Path, educators: int, seed: int) -> None:
+def generate(out_dir: Path, educators: int, seed: int, *, tables: Sequence[Table] | None = None) -> None:
     """Write a complete sample data product (every group and table of the contract) into `out_dir`.
 
     The contract's group folders in `out_dir` are replaced and the stamp is written last; other files there
     are left alone. A folder that holds group folders but is not a generated sample (a real delivery, the
-    example product) is refused rather than overwritten.
+    example product) is refused rather than overwritten. `tables` (default: the contract) lets a test show
+    that a contract change flows through.
     """
     if educators < 2:
         raise SampleError(f"educators must be at least 2 (an observer and a learner), got {educators}")
@@ -2315,7 +2316,7 @@ def generate(out_dir: Path, educators: int, seed: int) -> None:
     (out_dir / STAMP_FILE).unlink(missing_ok=True)
     for group in present:
         shutil.rmtree(out_dir / group)
-    _Generator(out_dir, educators, seed, contract.tables()).run()
+    _Generator(out_dir, educators, seed, contract.tables() if tables is None else tables).run()
     (out_dir / STAMP_FILE).write_text(json.dumps(_stamp(educators, seed), indent=2) + "\n", encoding="utf-8")
     (out_dir / INCOMPLETE_FILE).unlink()
 

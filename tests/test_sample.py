@@ -7,8 +7,10 @@ The products are small (a dozen educators) so the module runs in a few seconds.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import duckdb
 import pytest
 
 from extract import contract, sample
+from extract.contract import Column
 
 SEED = 424242
 EDUCATORS = 12
@@ -434,3 +437,58 @@ def test_snapshot_indexes_point_at_the_captured_work(db: duckdb.DuckDBPyConnecti
         "where w._id is null or w._index <> i.value",
     )
     assert bad == 0
+
+
+def test_a_contract_change_flows_through(tmp_path: Path) -> None:
+    """New columns get values from their type, enumeration and reference; dropped columns disappear."""
+    added = (
+        Column("badgeCode", "string", False, "badge shown on the profile"),
+        Column("tier", "string", True, "gold | silver | bronze"),
+        Column("mentorId", "objectid", False, "references users._id (the assigned mentor)"),
+        Column("alignedIndicatorId", "objectid", True, "references a rubric indicator _id at any level"),
+        Column("certifiedOn", "date", True, "certification date"),
+    )
+    changed = []
+    for t in contract.tables():
+        if t.name == "users.groups":
+            t = dataclasses.replace(t, columns=(*t.columns[:-1], *added, t.columns[-1]))
+        if t.name == "groups":
+            t = dataclasses.replace(t, columns=tuple(c for c in t.columns if c.name != "category"))
+        changed.append(t)
+    sample.generate(tmp_path, educators=6, seed=SEED, tables=changed)
+    with open(tmp_path / "groups/groups.csv", encoding="utf-8", newline="") as fh:
+        assert "category" not in next(csv.reader(fh))
+    with open(tmp_path / "users/users.groups.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[-6:] == [c.name for c in added] + ["addedAt"]
+    with open(tmp_path / "users/users.csv", encoding="utf-8-sig", newline="") as fh:
+        users = {r["_id"] for r in csv.DictReader(fh)}
+    indicators = set()
+    for level in INDICATOR_TABLES:
+        with open(tmp_path / contract.table(level).relative_path, encoding="utf-8", newline="") as fh:
+            indicators |= {r["_id"] for r in csv.DictReader(fh)}
+    assert all(r["badgeCode"] for r in rows)
+    assert {r["tier"] for r in rows} <= {"gold", "silver", "bronze", ""}
+    assert {r["mentorId"] for r in rows} <= users
+    assert {r["alignedIndicatorId"] for r in rows} - {""} <= indicators
+    assert all(re.fullmatch(FORMATS["date"], r["certifiedOn"]) for r in rows if r["certifiedOn"])
+
+
+def test_concurrent_callers_build_the_sample_once(tmp_path: Path) -> None:
+    target = tmp_path / "sample"
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            sample.ensure_sample(target, educators=5, seed=3)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and not any(t.is_alive() for t in threads)
+    assert json.loads((target / sample.STAMP_FILE).read_text())["seed"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sample.lock", "sample"]
