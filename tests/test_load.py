@@ -475,3 +475,26 @@ def test_huge_rejected_record_is_truncated_in_the_quarantine(
         warehouse,
         "select rows_in_file, rows_landed, rows_rejected from raw._loads where table_name = 'groups.reports'",
     ) == [(2, 1, 1)]
+
+
+@pytest.mark.parametrize("drop", ["first", "last"])
+def test_a_file_whose_counts_do_not_reconcile_fails_loudly(
+    product: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch, drop: str
+):
+    """If DuckDB and the byte scan ever disagree, nothing is landed silently (simulated disagreement)."""
+    import extract.load
+
+    real_scan = extract.load.scan_file
+
+    def scan_missing_a_record(path: Path, rel: str, find_lone_cr: bool = False):
+        scan = real_scan(path, rel, find_lone_cr)
+        if rel == REPORTS:
+            keep = slice(1, None) if drop == "first" else slice(None, -1)
+            scan.starts, scan.lines = scan.starts[keep], scan.lines[keep]
+        return scan
+
+    load_product(product, warehouse, load_id="GOOD")
+    monkeypatch.setattr(extract.load, "scan_file", scan_missing_a_record)
+    with pytest.raises(LoadError, match=r"groups/groups\.reports\.csv: .*(do not reconcile|does not know)"):
+        load_product(product, warehouse, load_id="BAD")
+    assert rows(warehouse, "select distinct _load_id from raw.groups__reports") == [("GOOD",)]
