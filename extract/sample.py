@@ -27,6 +27,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import multiprocessing
 import operator
 import os
 import random
@@ -58,6 +59,10 @@ RUBRICS, TEMPLATES, SLO_TEMPLATES = 3, 7, 2
 # 250 MB at 4,780 educators, 500 MB at 9,560, 1 GB at 19,130; 50,000 educators = about 2.6 GB.
 BYTES_PER_EDUCATOR = 52_280
 FIXED_BYTES = 0
+# Educators are generated in chunks of this size, each with its own random stream and id range.
+CHUNK_EDUCATORS = 2000
+_CHUNK_IDS = 1 << 28  # ids per chunk (an educator uses a few hundred)
+_PARTS_DIR = ".parts"
 _T, _F = "true", "false"
 _MISSING = object()
 _POOL_CAP = 4096  # ids kept per table for the generic reference filler
@@ -405,7 +410,7 @@ class _Out:
     Rows are written in batches (`writerows`) to keep per-row Python overhead low at GB sizes.
     """
 
-    def __init__(self, table: Table, fh: IO[str], crlf: bool) -> None:
+    def __init__(self, table: Table, fh: IO[str], crlf: bool, header: bool = True) -> None:
         self.table = table
         self.fh = fh
         self.writer = csv.writer(fh, lineterminator="\r\n" if crlf else "\n")
@@ -416,7 +421,8 @@ class _Out:
         self.pool_open = self.pool is not None
         self.rows = 0
         self.buffer: list[tuple[Any, ...]] = []
-        self.writer.writerow(table.column_names)
+        if header:
+            self.writer.writerow(table.column_names)
 
     def row(self, values: dict[str, Any]) -> None:
         keys = tuple(values)
@@ -517,10 +523,22 @@ class _SloElement:
 
 
 # --------------------------------------------------------------------------------------------- generator
+_ACTIVE: _Generator | None = None  # the generator a forked worker inherits
+
+
+def _chunk_to_parts(k: int) -> None:
+    """In a forked worker: write chunk `k`'s rows (no headers) under `<out>/.parts/<k>/`."""
+    gen = _ACTIVE
+    assert gen is not None
+    with gen.open_files(gen.out_dir / _PARTS_DIR / str(k), header=False):
+        gen.chunk(k)
+
+
 class _Generator:
     def __init__(self, out_dir: Path, educators: int, seed: int, tables: Sequence[Table]) -> None:
         self.seed = seed
         self.seen_cases: set[str] = set()
+        self.force_cases = True
         self.obs_count = 0
         self.rng = random.Random(seed)
         self.rnd = self.rng.random
@@ -554,7 +572,7 @@ class _Generator:
 
     def first(self, case: str) -> bool:
         """True the first time a case is asked for: even a five-educator sample has a row in every table."""
-        if case in self.seen_cases:
+        if not self.force_cases or case in self.seen_cases:
             return False
         self.seen_cases.add(case)
         return True
@@ -564,7 +582,7 @@ class _Generator:
         """A unique ObjectId-shaped id: 8 hex of a creation-like second, then a counter."""
         n = self.next_id
         self.next_id = n + 1
-        return f"{0x5F1E2A00 + n * 53:08x}{(n * 2654435761) & 0xFFFFFF:06x}{n:010x}"
+        return f"{(0x5F1E2A00 + n * 53) & 0xFFFFFFFF:08x}{(n * 2654435761) & 0xFFFFFF:06x}{n:010x}"
 
     def pick(self, seq: Sequence[Any]) -> Any:
         return seq[int(self.rnd() * len(seq))]
@@ -662,10 +680,10 @@ class _Generator:
             return lambda: ""
         ref = col.reference
         if ref is not None:
-            pools = self._ref_pools(ref)
+            self._ref_pools(ref)  # fail early on a reference to a table without ids
 
             def reference() -> Any:
-                ids = [p for p in pools if p]
+                ids = [p for p in self._ref_pools(ref) if p]
                 if not ids:
                     if col.nullable:
                         return ""
@@ -712,6 +730,7 @@ class _Generator:
         return lambda: self.words(1, 4)
 
     def _ref_pools(self, ref: str) -> list[list[str]]:
+        """The id pools of the referenced tables, looked up at each call (a chunk starts from a copy)."""
         names = (
             [
                 t
@@ -731,17 +750,22 @@ class _Generator:
 
     # ---------------------------------------------------------------- files
     @contextmanager
-    def open_files(self) -> Iterator[None]:
+    def open_files(self, root: Path | None = None, header: bool = True) -> Iterator[None]:
+        """Every table's file under `root`; a chunk's part files (header=False) carry rows only."""
+        root = self.out_dir if root is None else root
+        pools = {name: out.pool for name, out in self.outs.items()}
         handles: list[IO[str]] = []
         try:
             for t in self.tables.values():
-                folder = self.out_dir / t.file_group
+                folder = root / t.file_group
                 folder.mkdir(parents=True, exist_ok=True)
                 fh = open(folder / t.file_name, "w", encoding="utf-8", newline="", buffering=_BUFFER)  # noqa: SIM115
                 handles.append(fh)
-                if t.name in BOM_TABLES:
+                if header and t.name in BOM_TABLES:
                     fh.write("\ufeff")
-                self.outs[t.name] = _Out(t, fh, crlf=t.name in CRLF_TABLES)
+                out = self.outs[t.name] = _Out(t, fh, crlf=t.name in CRLF_TABLES, header=header)
+                if pools.get(t.name) is not None:
+                    out.pool = pools[t.name]
             for t in self.tables.values():  # fillers may need other tables' pools: after all are open
                 self.outs[t.name].fillers = {c.name: self.filler(t, c) for c in t.columns}
             yield
@@ -752,7 +776,13 @@ class _Generator:
                 fh.close()
 
     # ---------------------------------------------------------------- the product
-    def run(self) -> None:
+    def run(self, workers: int) -> None:
+        """Shared documents first, then the educators in fixed chunks, in parallel when there are several.
+
+        Why fixed chunks with their own random stream and id range: a chunk's bytes then do not depend on
+        which process writes it or on how many workers there are, so output stays byte-identical while the
+        GB-sized products use every core. Parts are concatenated in chunk order.
+        """
         with self.open_files():
             self.make_schools()
             self.make_users()
@@ -761,8 +791,42 @@ class _Generator:
             self.make_templates()
             self.make_assignments()
             self.make_slo_templates()
-            for user in self.users:
-                self.educator(user)
+            self.shared_pools = {n: list(o.pool) for n, o in self.outs.items() if o.pool is not None}
+            chunks = range((self.n + CHUNK_EDUCATORS - 1) // CHUNK_EDUCATORS)
+            if workers <= 1 or len(chunks) == 1:
+                for k in chunks:
+                    self.chunk(k)
+                return
+        parts = self.out_dir / _PARTS_DIR
+        global _ACTIVE
+        _ACTIVE = self
+        try:
+            with multiprocessing.get_context("fork").Pool(min(workers, len(chunks))) as pool:
+                pool.map(_chunk_to_parts, chunks, chunksize=1)
+        finally:
+            _ACTIVE = None
+        for t in self.tables.values():
+            with open(self.out_dir / t.relative_path, "ab") as final:
+                for k in chunks:
+                    part = parts / str(k) / t.relative_path
+                    with open(part, "rb") as fh:
+                        shutil.copyfileobj(fh, final, 1 << 20)
+                    part.unlink()
+        shutil.rmtree(parts)
+
+    def chunk(self, k: int) -> None:
+        """Educators `k * CHUNK_EDUCATORS ...`: a random stream and an id range of the chunk's own."""
+        self.rng = random.Random(f"{self.seed}:educators:{k}")
+        self.rnd = self.rng.random
+        self.next_id = (k + 1) * _CHUNK_IDS
+        self.obs_count = 0
+        self.force_cases = k == 0
+        for name, out in self.outs.items():
+            if out.pool is not None:
+                out.pool = list(self.shared_pools[name])
+                out.pool_open = len(out.pool) < _POOL_CAP
+        for user in self.users[k * CHUNK_EDUCATORS : (k + 1) * CHUNK_EDUCATORS]:
+            self.educator(user)
 
     # scale knobs: everything shared grows with the number of educators
     def make_schools(self) -> None:
@@ -2293,13 +2357,21 @@ class _Generator:
 
 
 # ------------------------------------------------------------------------------------------------ public API
-def generate(out_dir: Path, educators: int, seed: int, *, tables: Sequence[Table] | None = None) -> None:
+def generate(
+    out_dir: Path,
+    educators: int,
+    seed: int,
+    *,
+    tables: Sequence[Table] | None = None,
+    workers: int | None = None,
+) -> None:
     """Write a complete sample data product (every group and table of the contract) into `out_dir`.
 
     The contract's group folders in `out_dir` are replaced and the stamp is written last; other files there
     are left alone. A folder that holds group folders but is not a generated sample (a real delivery, the
     example product) is refused rather than overwritten. `tables` (default: the contract) lets a test show
-    that a contract change flows through.
+    that a contract change flows through. `workers` (default: one per CPU) only changes the speed: the
+    output is the same for any number of workers.
     """
     if educators < 2:
         raise SampleError(f"educators must be at least 2 (an observer and a learner), got {educators}")
@@ -2316,7 +2388,10 @@ def generate(out_dir: Path, educators: int, seed: int, *, tables: Sequence[Table
     (out_dir / STAMP_FILE).unlink(missing_ok=True)
     for group in present:
         shutil.rmtree(out_dir / group)
-    _Generator(out_dir, educators, seed, contract.tables() if tables is None else tables).run()
+    if (out_dir / _PARTS_DIR).exists():
+        shutil.rmtree(out_dir / _PARTS_DIR)
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    _Generator(out_dir, educators, seed, contract.tables() if tables is None else tables).run(workers)
     (out_dir / STAMP_FILE).write_text(json.dumps(_stamp(educators, seed), indent=2) + "\n", encoding="utf-8")
     (out_dir / INCOMPLETE_FILE).unlink()
 

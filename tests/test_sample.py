@@ -22,6 +22,7 @@ from extract.contract import Column
 
 SEED = 424242
 EDUCATORS = 12
+CHUNK = 5  # the module's product is written in 3 chunks by 2 workers, like a GB-sized one
 
 FORMATS = {
     "objectid": r"[0-9a-f]{24}",
@@ -55,10 +56,16 @@ def _size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*.csv"))
 
 
+def _generate(out: Path, educators: int = EDUCATORS, seed: int = SEED) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sample, "CHUNK_EDUCATORS", CHUNK)
+        sample.generate(out, educators=educators, seed=seed, workers=2)
+
+
 @pytest.fixture(scope="module")
 def product(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample")
-    sample.generate(out, educators=EDUCATORS, seed=SEED)
+    _generate(out)
     return out
 
 
@@ -88,11 +95,24 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
 # --------------------------------------------------------------------------------------------- files
 def test_same_seed_and_size_give_byte_identical_files(product: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    sample.generate(again, educators=EDUCATORS, seed=SEED)
+    _generate(again)
     assert _files(again) == _files(product)
     other = tmp_path / "other"
-    sample.generate(other, educators=EDUCATORS, seed=SEED + 1)
+    _generate(other, seed=SEED + 1)
     assert _files(other) != _files(product)
+
+
+def test_output_does_not_depend_on_the_number_of_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sample, "CHUNK_EDUCATORS", 8)  # 3 chunks: forked workers, parts, concatenation
+    sample.generate(tmp_path / "one", educators=20, seed=SEED, workers=1)
+    sample.generate(tmp_path / "three", educators=20, seed=SEED, workers=3)
+    assert _files(tmp_path / "three") == _files(tmp_path / "one")
+    assert not (tmp_path / "three" / ".parts").exists()
+    users = (tmp_path / "three/users/users.csv").read_bytes()
+    assert users.startswith(b"\xef\xbb\xbf_id,") and users.count(b"\xef\xbb\xbf") == 1
+    assert users.count(b"\n") == 21
 
 
 def test_every_contract_table_is_a_file_with_exactly_the_contract_header(product: Path) -> None:
