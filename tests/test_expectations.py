@@ -288,3 +288,18 @@ def test_missing_layer_is_reported_not_crashed(copy: config.Settings, tmp_path: 
     report = validate_layer("staging", copy, gx_dir=tmp_path / "gx")
     [missing] = _failures(report, "model_present")
     assert missing.table == "groups.roles" and "missing" in missing.examples
+
+
+def test_old_results_are_pruned(
+    copy: config.Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from expectations import runner
+
+    monkeypatch.setattr(runner, "KEEP_RUNS", 1)
+    gx_dir = tmp_path / "gx"
+    first = validate_layer("raw", copy, gx_dir=gx_dir)
+    second = validate_layer("raw", copy, gx_dir=gx_dir)
+    results = list((gx_dir / "uncommitted" / "validations" / "raw").rglob("*.json"))
+    pages = list((data_docs_dir(gx_dir) / "validations" / "raw").rglob("*.html"))
+    assert len(results) == 1 and second.run_id in str(results[0])
+    assert len(pages) == 1 and second.run_id in str(pages[0]) and first.run_id not in str(pages[0])
