@@ -316,10 +316,36 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
         raise
 
 
+def _meta_columns(name: str) -> list[tuple[str, str]]:
+    """(column, type) pairs of a bookkeeping table, from its DDL above."""
+    pairs = []
+    for part in " ".join(_META_DDL[name].split()).split(", "):
+        col, typ = part.split()
+        pairs.append((col, typ))
+    return pairs
+
+
 def _ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the bookkeeping tables, or add the columns a warehouse from an older version lacks."""
     con.execute("create schema if not exists raw")
     for name, ddl in _META_DDL.items():
         con.execute(f"create table if not exists raw.{name} ({ddl})")
+        have = {
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = ? "
+                "and database_name = current_database()",
+                [name],
+            ).fetchall()
+        }
+        for col, typ in _meta_columns(name):
+            if col not in have:
+                con.execute(f"alter table raw.{name} add column {col} {typ}")
+
+
+def _insert_sql(name: str) -> str:
+    cols = [c for c, _ in _meta_columns(name)]
+    return f"insert into raw.{name} ({', '.join(cols)}) values ({', '.join('?' for _ in cols)})"
 
 
 def _read_csv_sql(path: Path, header: list[str], checked: bool) -> str:
@@ -540,8 +566,8 @@ def load_product(product_dir: Path, warehouse: Path, load_id: str | None = None)
             unknown = _unknown_files(product_dir)
             if unknown:
                 con.executemany(
-                    "insert into raw._drift values (?, null, ?, null, null, ?)",
-                    [(load_id, rel, loaded_at) for rel in unknown],
+                    _insert_sql("_drift"),
+                    [(load_id, None, rel, None, None, loaded_at) for rel in unknown],
                 )
             con.execute("commit")
         except BaseException as exc:
@@ -581,7 +607,7 @@ def _load_one(
     if rejects:
         assert scan is not None
         con.executemany(
-            "insert into raw._rejects values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _insert_sql("_rejects"),
             [
                 (load_id, t.file_group, t.name, rel, int(scan.lines[r.index]), r.index + 1, r.column,
                  r.error_type, r.message, scan.raw_text(r.index), loaded_at)
@@ -591,11 +617,11 @@ def _load_one(
     if drift:
         assert scan is not None
         con.executemany(
-            "insert into raw._drift values (?, ?, ?, ?, ?, ?)",
+            _insert_sql("_drift"),
             [(load_id, t.name, rel, c, scan.header.index(c) + 1, loaded_at) for c in drift],
         )
     con.execute(
-        "insert into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _insert_sql("_loads"),
         [
             load_id, t.file_group, t.name, t.raw_relation, rel,
             None if path is None else str(path.resolve()),
@@ -618,7 +644,7 @@ def _record_failure(con: duckdb.DuckDBPyConnection, load_id: str, exc: BaseExcep
         con.execute("create schema if not exists raw")
         con.execute(f"create table if not exists raw._load_failures ({_META_DDL['_load_failures']})")
         con.execute(
-            "insert into raw._load_failures values (?, ?, ?)",
+            _insert_sql("_load_failures"),
             [load_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), f"{type(exc).__name__}: {exc}"[:10_000]],
         )
     except duckdb.Error:
@@ -638,6 +664,7 @@ def bare_duckdb_load(product_dir: Path, warehouse: Path) -> int:
     con = connect(Path(warehouse))
     rows = 0
     try:
+        con.execute("set enable_progress_bar = false")
         con.execute("create schema if not exists raw")
         for t in contract.tables():
             path = product_dir / t.relative_path

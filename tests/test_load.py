@@ -498,3 +498,19 @@ def test_a_file_whose_counts_do_not_reconcile_fails_loudly(
     with pytest.raises(LoadError, match=r"groups/groups\.reports\.csv: .*(do not reconcile|does not know)"):
         load_product(product, warehouse, load_id="BAD")
     assert rows(warehouse, "select distinct _load_id from raw.groups__reports") == [("GOOD",)]
+
+
+def test_manifest_of_an_older_layout_gets_the_new_columns(product: Path, warehouse: Path):
+    warehouse.parent.mkdir(parents=True)
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema raw")
+    con.execute("create table raw._loads (load_id varchar, table_name varchar, status varchar)")
+    con.execute("insert into raw._loads values ('OLD', 'users', 'loaded')")
+    con.close()
+    load_product(product, warehouse, load_id="NEW")
+    assert rows(
+        warehouse, "select load_id, count(*), count(sha256) from raw._loads group by 1 order by 1"
+    ) == [
+        ("NEW", 87, 87),
+        ("OLD", 1, 0),
+    ]
