@@ -235,7 +235,7 @@ def test_every_model_and_column_is_documented(built: Built) -> None:
             )
             assert all(d.strip() for d in documented.values()), f"{name} has a column without description"
     users = _models(built.manifest, "marts")["dim_users"]["columns"]
-    pii = {c for c, v in users.items() if v.get("meta", {}).get("pii")}
+    pii = {c for c, v in users.items() if (v.get("config", {}).get("meta") or v.get("meta", {})).get("pii")}
     assert {"email", "first_name", "last_name", "state_staff_id"} <= pii
 
 
