@@ -968,7 +968,7 @@ class _Generator:
             )
             rub.all_indicators.append(did)
             indicators(2, did, str(d + 1), self.randint(3, 4))
-        for s, sid in enumerate(standards):
+        for sid in standards:
             for k in range(self.randint(1, 2)):
                 ind = self.pick(rub.scored)
                 for li, (lid, _, _) in enumerate(levels):
@@ -982,7 +982,6 @@ class _Generator:
                             "subitems": self.lookfors(self.randint(1, 4)) if self.rnd() < 0.95 else "",
                         },
                     )
-            del s
         self.rubrics.append(rub)
 
     def lookfors(self, k: int) -> str:
@@ -1086,8 +1085,6 @@ class _Generator:
             self.values_list("groups.roles", gid, gid, ["Principal", "District Admin"][: self.randint(1, 2)])
             if kind != "report":
                 self.values_list("groups.rubrics", gid, gid, [self.pick(self.rubrics).id])
-            if spec.get("deleted") or year == 2023 and g >= len(fixed):
-                pass
             self.groups_by_year.setdefault(year, []).append(gid)
             self.group_year[gid] = year
             target = self.schools[school if school is not None else self.randint(0, len(self.schools) - 1)]
