@@ -328,24 +328,26 @@ def _meta_columns(name: str) -> list[tuple[str, str]]:
 def _ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     """Create the bookkeeping tables, or add the columns a warehouse from an older version lacks."""
     con.execute("create schema if not exists raw")
+    have: dict[str, set[str]] = {}
+    for table_name, column_name in con.execute(
+        "select table_name, column_name from duckdb_columns() where schema_name = 'raw' "
+        "and database_name = current_database() and list_contains(?, table_name)",
+        [list(_META_DDL)],
+    ).fetchall():
+        have.setdefault(table_name, set()).add(column_name)
     for name, ddl in _META_DDL.items():
-        con.execute(f"create table if not exists raw.{name} ({ddl})")
-        have = {
-            r[0]
-            for r in con.execute(
-                "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = ? "
-                "and database_name = current_database()",
-                [name],
-            ).fetchall()
-        }
+        if name not in have:
+            con.execute(f"create table raw.{name} ({ddl})")
+            continue
         for col, typ in _meta_columns(name):
-            if col not in have:
+            if col not in have[name]:
                 con.execute(f"alter table raw.{name} add column {col} {typ}")
 
 
-def _insert_sql(name: str) -> str:
+def _insert_sql(name: str, n_rows: int = 1) -> str:
     cols = [c for c, _ in _meta_columns(name)]
-    return f"insert into raw.{name} ({', '.join(cols)}) values ({', '.join('?' for _ in cols)})"
+    row = "(" + ", ".join("?" for _ in cols) + ")"
+    return f"insert into raw.{name} ({', '.join(cols)}) values {', '.join([row] * n_rows)}"
 
 
 def _read_csv_sql(path: Path, header: list[str], checked: bool) -> str:
@@ -409,6 +411,24 @@ def _duck_rejects(con: duckdb.DuckDBPyConnection, scan: FileScan, rel: str) -> l
     return rejects
 
 
+def _lines_relation(con: duckdb.DuckDBPyConnection, lines: np.ndarray) -> str:
+    """A relation of `_source_line` values in order: pure SQL when the records are consecutive lines."""
+    if lines.size == 0 or int(lines[-1] - lines[0]) == lines.size - 1:  # one record per line, no gaps
+        first = int(lines[0]) if lines.size else 2
+        return f"(select range as _source_line from range({first}, {first + lines.size}))"
+    con.register("_edreflect_lines", pd.DataFrame({"_source_line": lines}))
+    return "_edreflect_lines"
+
+
+def _counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int, int, int]:
+    """Rows, rows that came from the file, rows with a line, and DuckDB's rejects so far: one statement."""
+    ((total, from_file, with_line, rejects),) = con.execute(
+        f"select count(*), count(_source_file), count(_source_line), "
+        f"(select count(*) from _edreflect_rejects) from {relation}"
+    ).fetchall()
+    return int(total), int(from_file), int(with_line), int(rejects)
+
+
 def _land_file(
     con: duckdb.DuckDBPyConnection, table: Table, scan: FileScan, drift: list[str], load_id: str,
     loaded_at: dt.datetime,
@@ -416,15 +436,16 @@ def _land_file(
     rel = table.relative_path
     select = ", ".join(_q(c) for c in (*table.column_names, *drift))
     records = scan.records
+    # Optimistic: assume DuckDB rejects nothing but the never-closed record the scan already knows.
     expect_lines = scan.lines[:-1] if scan.unterminated else scan.lines
-    con.register("_edreflect_lines", pd.DataFrame({"_source_line": expect_lines}))
     try:
+        lines_rel = _lines_relation(con, expect_lines)
         con.execute(
             f"""create or replace table {table.raw_relation} as
             select r.*, l._source_line, {_lit(load_id)}::varchar as _load_id, ?::timestamp as _loaded_at
             from (select {select}, {_lit(rel)}::varchar as _source_file
                   from {_read_csv_sql(scan.path, scan.header, checked=True)}) r
-            positional join _edreflect_lines l""",
+            positional join {lines_rel} l""",
             [loaded_at],
         )
     except duckdb.InvalidInputException as exc:
@@ -433,33 +454,31 @@ def _land_file(
     finally:
         with contextlib.suppress(duckdb.Error):  # an aborted transaction must not hide the error
             con.unregister("_edreflect_lines")
-    rejects = _duck_rejects(con, scan, rel)
-    con.execute("drop table if exists _edreflect_rejects")
-    con.execute("drop table if exists _edreflect_reject_scans")
+    total, from_file, with_line, duck_rejects = _counts(con, table.raw_relation)
+    rejects: list[_Reject] = []
+    if duck_rejects or scan.unterminated:
+        rejects = _duck_rejects(con, scan, rel)
+        con.execute("delete from _edreflect_rejects")  # the temp table collects every scan's rejects
     n_bad = sum(1 for r in rejects if r.error_type != "UNTERMINATED QUOTE")
     if n_bad:
         # The optimistic join assumed no rejects: re-attach the lines of the good records only.
-        bad = np.fromiter((r.index for r in rejects), dtype=np.int64)
         good = np.ones(records, dtype=bool)
-        good[bad] = False
-        con.register("_edreflect_lines", pd.DataFrame({"_source_line": scan.lines[good]}))
+        good[np.fromiter((r.index for r in rejects), dtype=np.int64)] = False
         try:
+            lines_rel = _lines_relation(con, scan.lines[good])
             others = ", ".join(_q(c) for c in (*table.column_names, *drift, "_source_file"))
             con.execute(
                 f"""create or replace table {table.raw_relation} as
                 select r.*, l._source_line, {_lit(load_id)}::varchar as _load_id, ?::timestamp as _loaded_at
                 from (select {others} from {table.raw_relation} where _source_file is not null) r
-                positional join _edreflect_lines l""",
+                positional join {lines_rel} l""",
                 [loaded_at],
             )
         finally:
             with contextlib.suppress(duckdb.Error):  # an aborted transaction must not hide the error
                 con.unregister("_edreflect_lines")
-    total, from_file, with_line = con.execute(
-        f"select count(*), count(_source_file), count(_source_line) from {table.raw_relation}"
-    ).fetchone()
-    landed = int(from_file)
-    if not (total == from_file == with_line) or records != landed + len(rejects):
+        total, from_file, with_line, _ = _counts(con, table.raw_relation)
+    if not (total == from_file == with_line) or records != from_file + len(rejects):
         raise LoadError(
             f"{rel}: the counts do not reconcile: the record scan found {records} data record(s), DuckDB "
             f"returned {from_file} row(s) and rejected {len(rejects)}; nothing of this file was landed "
@@ -560,9 +579,11 @@ def load_product(product_dir: Path, warehouse: Path, load_id: str | None = None)
             con.execute("set enable_progress_bar = false")
             con.execute("begin transaction")
             _ensure_meta(con)
+            manifest: list[object] = []
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-scan") as pool:
                 for (t, path), scan in zip(plan, _scans(plan, pool), strict=True):
-                    _load_one(con, t, path, scan, load_id, loaded_at, result)
+                    manifest += _load_one(con, t, path, scan, load_id, loaded_at, result)
+            con.execute(_insert_sql("_loads", len(plan)), manifest)
             unknown = _unknown_files(product_dir)
             if unknown:
                 con.executemany(
@@ -583,7 +604,8 @@ def load_product(product_dir: Path, warehouse: Path, load_id: str | None = None)
 def _load_one(
     con: duckdb.DuckDBPyConnection, t: Table, path: Path | None, scan: FileScan | None, load_id: str,
     loaded_at: dt.datetime, result: LoadResult,
-) -> None:
+) -> list[object]:
+    """Land one contract table; returns its manifest row (inserted with the others in one statement)."""
     rel = t.relative_path
     drift: list[str] = []
     rejects: list[_Reject] = []
@@ -620,22 +642,19 @@ def _load_one(
             _insert_sql("_drift"),
             [(load_id, t.name, rel, c, scan.header.index(c) + 1, loaded_at) for c in drift],
         )
-    con.execute(
-        _insert_sql("_loads"),
-        [
-            load_id, t.file_group, t.name, t.raw_relation, rel,
-            None if path is None else str(path.resolve()),
-            None if scan is None else scan.sha256,
-            None if scan is None else scan.size,
-            None if scan is None else scan.modified_at,
-            rows_in_file, landed, len(rejects),
-            None if scan is None else scan.blank_lines,
-            ", ".join(drift) or None, status, loaded_at,
-        ],
-    )
     result.rows_landed += landed
     result.rows_rejected += len(rejects)
     result.tables[t.name] = landed
+    return [
+        load_id, t.file_group, t.name, t.raw_relation, rel,
+        None if path is None else str(path.resolve()),
+        None if scan is None else scan.sha256,
+        None if scan is None else scan.size,
+        None if scan is None else scan.modified_at,
+        rows_in_file, landed, len(rejects),
+        None if scan is None else scan.blank_lines,
+        ", ".join(drift) or None, status, loaded_at,
+    ]
 
 
 def _record_failure(con: duckdb.DuckDBPyConnection, load_id: str, exc: BaseException) -> None:
@@ -676,7 +695,7 @@ def bare_duckdb_load(product_dir: Path, warehouse: Path) -> int:
                 f"create or replace table {t.raw_relation} as select * from "
                 f"{_read_csv_sql(path, header, checked=False)}"
             )
-            rows += con.execute(f"select count(*) from {t.raw_relation}").fetchone()[0]
+            rows += con.execute(f"select count(*) from {t.raw_relation}").fetchall()[0][0]
     finally:
         con.close()
     return rows
