@@ -342,6 +342,46 @@ def _held(con: duckdb.DuckDBPyConnection) -> dict[str, set[tuple[int, str, str]]
     return {COHORTS: cohorts, ASSOCIATIONS: members}
 
 
+def _block_held_names(
+    current: dict[str, list[Record]], previous: dict[str, list[Record]], held: dict[str, set]
+) -> list[dict[str, Any]]:
+    """Keep a new cohort off a name that a group held in error still occupies in the ODS.
+
+    The models see duplicates among the groups sent now; they cannot see that a group in error (held)
+    still owns its last sent cohortIdentifier in Ed-Fi. A second group taking that name would overwrite
+    the held record, and a later DELETE of one would remove the other. So the newcomer is held too and
+    reported; `current` and `held` are changed in place; the extra errors are returned.
+    """
+    owners = {
+        (r.school_year, r.payload["cohortIdentifier"].lower()): r.group_id
+        for r in previous[COHORTS]
+        if r.identity in held[COHORTS]
+    }
+    blocked: dict[tuple[int, str], str] = {}
+    errors: list[dict[str, Any]] = []
+    for r in current[COHORTS]:
+        owner = owners.get((r.school_year, r.payload["cohortIdentifier"].lower()))
+        if owner is not None and owner != r.group_id:
+            blocked[(r.school_year, r.group_id)] = r.payload["cohortIdentifier"]
+            errors.append(
+                {
+                    "resource": COHORTS,
+                    "groupId": r.group_id,
+                    "schoolYear": r.school_year,
+                    "code": "duplicate_identifier",
+                    "reason": f'cohortIdentifier "{r.payload["cohortIdentifier"]}" is still held in Ed-Fi by '
+                    f"group {owner} (in error, last sent under that name): fix that group first",
+                }
+            )
+    if blocked:
+        current[COHORTS] = [r for r in current[COHORTS] if (r.school_year, r.group_id) not in blocked]
+        current[ASSOCIATIONS] = [
+            r for r in current[ASSOCIATIONS] if (r.school_year, r.group_id) not in blocked
+        ]
+        held[COHORTS] |= {(y, g, "") for y, g in blocked}
+    return errors
+
+
 def _state(con: duckdb.DuckDBPyConnection) -> dict[str, list[Record]]:
     out: dict[str, list[Record]] = {}
     for resource, table in _STATE_TABLES.items():
@@ -427,6 +467,8 @@ def _summary(
     actions: list[Action],
     unchanged: dict[str, int],
     files: dict[str, list[str]],
+    extra_errors: list[dict[str, Any]],
+    blocked: dict[str, int],
 ) -> dict[str, Any]:
     """The change summary: stable for identical input (no run ids, no timestamps)."""
     counts = {res: {a: 0 for a in ACTIONS} | {"unchanged": unchanged[res]} for res in RESOURCES}
@@ -468,6 +510,12 @@ def _summary(
                 from {MODELS_SCHEMA}.edfi_export_errors order by all"""
         ).fetchall()
     ]
+    errors = sorted(errors + extra_errors, key=canonical_json)
+    # Groups kept off a held name (see _block_held_names) are errors, their members not sent.
+    group_outcomes["sent"] -= blocked[COHORTS]
+    group_outcomes["error"] += blocked[COHORTS]
+    member_outcomes["sent"] -= blocked[ASSOCIATIONS]
+    member_outcomes["skipped_cohort_not_sent"] += blocked[ASSOCIATIONS]
     group_keys = ("sent", "skipped_deleted", "skipped_unmapped", "skipped_school_year", "error")
     member_keys = ("sent", "skipped_cohort_not_sent", "skipped_user_deleted", "skipped_duplicate", "error")
     return {
@@ -569,6 +617,9 @@ def render(settings: Settings, load_id: str) -> EdfiExport:
         current = _current(con, settings)
         previous = _state(con)
         held = _held(con)
+        rendered = {res: len(recs) for res, recs in current.items()}
+        extra_errors = _block_held_names(current, previous, held)
+        blocked = {res: rendered[res] - len(current[res]) for res in RESOURCES}
         _check_payloads((r for recs in current.values() for r in recs), settings.cohort_identifier_max_length)
         actions: list[Action] = []
         new_state: dict[str, list[Record]] = {}
@@ -584,7 +635,7 @@ def render(settings: Settings, load_id: str) -> EdfiExport:
             )
             actions += acts
         files = _file_lines(actions)
-        summary = _summary(con, settings, actions, unchanged, files)
+        summary = _summary(con, settings, actions, unchanged, files, extra_errors, blocked)
         _check_summary(summary)
         staging.mkdir(parents=True)
         _write_files(staging, files, summary)

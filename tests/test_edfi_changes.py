@@ -2,9 +2,10 @@
 
 Run 1 POSTs everything. Run 2 changes a description and a category (PUT), renames a group (DELETE+POST),
 deletes one, unmaps one, drops a school year (DELETE, associations first), adds and removes members, and
-puts a sent group and a sent member in error (held: nothing sent, nothing deleted). Failed attempts of run
-2 (render raising, validation failing before the commit, the commit itself failing) change nothing. Run 3
-with the same input emits nothing. Two dbt builds in all.
+puts a sent group and a sent member in error (held: nothing sent, nothing deleted), and a new group tries
+to take the held group's name (refused). Failed attempts of run 2 (render raising, validation failing
+before the commit, the commit itself failing) change nothing. Run 3 with the same input emits nothing.
+Two dbt builds in all.
 """
 
 from __future__ import annotations
@@ -88,9 +89,10 @@ RUN2_GROUPS = [
     group("g", "Golf"),  # unchanged
     group("i", "India is now far too long"),  # error: held, nothing sent or deleted
     group("h", "Hotel"),  # new -> POST
+    group("j", "india"),  # new, but i (held) still owns the name in Ed-Fi: error, held
 ]
 RUN2_USERS = [user("u1", "S1"), user("u2", "S2"), user("u3", None)]  # u3 lost its staff id: held
-RUN2_MEMBERS = [(("u1", x, "learner", TS)) for x in "abcdefgh"] + [
+RUN2_MEMBERS = [(("u1", x, "learner", TS)) for x in "abcdefghj"] + [
     ("u2", "g", "observer", TS),  # new member -> POST (u2 left a -> DELETE)
     ("u2", "i", "observer", TS),
     ("u3", "g", "learner", TS),
@@ -237,7 +239,10 @@ def test_runs_emit_exactly_the_expected_actions(scenario, monkeypatch: pytest.Mo
     assert errors == {
         ("identifier_too_long", oid("i"), None),
         ("missing_staff_unique_id", oid("g"), oid("u3")),
+        ("duplicate_identifier", oid("j"), None),
     }
+    assert export.summary["groups"]["error"] == 2 and export.summary["groups"]["sent"] == 5
+    assert export.summary["memberships"]["skipped_cohort_not_sent"] == 5  # d, e, f, i (error), j (held name)
     # The pending table the export validation reads holds exactly the actions.
     pending = rows(s2, "select resource, action, count(*) as n from edfi_state.pending_payloads group by all")
     assert {(r["resource"], r["action"], r["n"]) for r in pending} == {
