@@ -55,8 +55,8 @@ CRLF_TABLES = frozenset(
 
 RUBRICS, TEMPLATES, SLO_TEMPLATES = 3, 7, 2
 # Measured with the embedded sample's seed: CSV bytes per educator (slope) and the size-independent part
-# (negligible at scale). Measured: 4,800 educators = 250.4 MB, 19,150 = 1,000.7 MB (MB = 10^6 B), so about
-# 250 MB at 4,780 educators, 500 MB at 9,560, 1 GB at 19,130; 50,000 educators = about 2.6 GB.
+# (negligible at scale). Measured (MB = 10^6 B): 4,782 educators = 249.1 MB, 9,564 = 499.0 MB,
+# 19,128 = 998.4 MB; 50,000 educators = about 2.6 GB. 1 GB takes about 47 s of CPU, spread over the cores.
 BYTES_PER_EDUCATOR = 52_280
 FIXED_BYTES = 0
 # Educators are generated in chunks of this size, each with its own random stream and id range.
