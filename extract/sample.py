@@ -368,6 +368,17 @@ _COMPONENTS = (
     "Showing Professionalism",
     "Organizing Physical Space",
 )
+_FORM_QUESTIONS = (
+    ("What is the lesson objective?", "text"),
+    ("How will you know students learned it?", "textarea"),
+    ("Which students need support, and how?", "textarea"),
+    ("Describe the lesson sequence, and where students struggled.", "textarea"),
+    ("Rate the lesson's pacing", "select"),
+    ("Which strategies did you use?", "multiselect"),
+    ("I reviewed the rubric before the conference", "checkbox"),
+    ("Date of the follow-up", "date"),
+    ("Minutes of instruction observed", "number"),
+)
 _CATEGORIES_MAPPED = (
     "School",
     "District",
@@ -582,7 +593,9 @@ class _Generator:
         """A unique ObjectId-shaped id: 8 hex of a creation-like second, then a counter."""
         n = self.next_id
         self.next_id = n + 1
-        return f"{(0x5F1E2A00 + n * 53) & 0xFFFFFFFF:08x}{(n * 2654435761) & 0xFFFFFF:06x}{n:010x}"
+        # the creation-like part grows within a chunk (ids of chunk k start at (k + 1) * _CHUNK_IDS)
+        seconds = 0x5F1E2A00 + (n % _CHUNK_IDS) * 53
+        return f"{seconds & 0xFFFFFFFF:08x}{(n * 2654435761) & 0xFFFFFF:06x}{n:010x}"
 
     def pick(self, seq: Sequence[Any]) -> Any:
         return seq[int(self.rnd() * len(seq))]
@@ -1234,34 +1247,13 @@ class _Generator:
                     )
                     for e in range(self.randint(3, 5)):
                         eid = self.oid()
-                        etype = self.pick(
-                            (
-                                "text",
-                                "textarea",
-                                "textarea",
-                                "select",
-                                "multiselect",
-                                "checkbox",
-                                "date",
-                                "number",
-                            )
-                        )
+                        label, etype = self.pick(_FORM_QUESTIONS)
                         self.emit(
                             "observationTemplates.activities.steps.forms.elements",
                             {
                                 **self.child(tid, fid, e),
                                 "_id": eid,
-                                "label": self.pick(
-                                    (
-                                        "What is the lesson objective?",
-                                        "How will you know students learned it?",
-                                        "Which students need support, and how?",
-                                        "Rate the lesson's pacing",
-                                        "Which strategies did you use?",
-                                        "Date of the follow-up",
-                                        "Minutes of instruction observed",
-                                    )
-                                ),
+                                "label": label,
                                 "type": etype,
                                 "required": _T if self.rnd() < 0.6 else _F,
                                 "helpText": self.maybe(self.pick(_SENTENCES), 0.6),
@@ -1515,6 +1507,7 @@ class _Generator:
                     "_id": iid,
                     "title": self.words(2, 5),
                     "status": "done" if done else "open",
+                    "dueDate": self.maybe(self.date(self.later(t0, 45)), 0.4),
                     "completedAt": self.ts(self.later(t0)) if done else "",
                     "createdAt": self.ts(t0),
                 },
