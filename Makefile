@@ -32,8 +32,9 @@ extract: $(STAMP)
 	$(PY) -m extract extract
 
 ## sample: (re)generate the embedded sample data product; SAMPLE_EDUCATORS=5000 scales it
+SAMPLE_EDUCATORS ?= 60
 sample: $(STAMP)
-	$(PY) -m extract sample
+	$(PY) -m extract sample --educators $(SAMPLE_EDUCATORS)
 
 ## dbt: run `dbt build` alone on the current warehouse
 dbt: $(STAMP)
