@@ -92,6 +92,19 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return out
 
 
+def _key_set(con: duckdb.DuckDBPyConnection, target: Table, key: str) -> str:
+    """The distinct ids of a parent model, materialized once per validation (a temp table): a parent view
+    is read once instead of once per child table (each read re-runs the view's dedupe)."""
+    name = f"temp.gx_keys__{target.key}"
+    if not con.execute(
+        "select 1 from duckdb_tables() where temporary and table_name = ?", [f"gx_keys__{target.key}"]
+    ).fetchone():
+        con.execute(
+            f"create temp table {name} as select distinct {q(key)} as k from {model_relation(target)}"
+        )
+    return name
+
+
 def _column_findings(
     con: duckdb.DuckDBPyConnection, t: Table, present: set[str], raw_present: set[str], have: set[str]
 ) -> list[Finding]:
@@ -159,10 +172,7 @@ def _column_findings(
             key = codegen.key_column(target)
             if column not in present or key is None or model_relation(target) not in have:
                 continue
-            joins.append(
-                f" left join (select distinct {q(key)} as k from {model_relation(target)}) as {alias}"
-                f" on {alias}.k = s.{column}"
-            )
+            joins.append(f" left join {_key_set(con, target, key)} as {alias} on {alias}.k = s.{column}")
             cond = f"s.{column} is not null and {alias}.k is null"
             checks.append((check, column, cond, f"{at} || ': ' || s.{column}"))
     if not checks:

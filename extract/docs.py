@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import html
+import json
 import shutil
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -116,13 +117,17 @@ def build_docs(
     """Generate the dbt docs and the Data Docs and put them under one site folder; returns the folder."""
     from expectations.runner import data_docs_dir, get_context, gx_dir_default
 
-    from .dbt import run_dbt
+    from .dbt import dbt_vars, run_dbt
 
     site = Path(site_dir or DEFAULT_SITE).resolve()
     target = Path(target_path or PROJECT_ROOT / "target").resolve()
     gx_root = Path(gx_dir or gx_dir_default()).resolve()
     if not Path(settings.warehouse).is_file():
         raise DocsError(f"the warehouse {settings.warehouse} does not exist: run `make build` first")
+    # `docs generate` compiles every node unless told not to (minutes here); without compiling it writes no
+    # manifest.json, so `parse` (same vars: the partial parse is reused) writes it first.
+    vars_json = json.dumps(dbt_vars(settings))
+    run_dbt(["parse", "--vars", vars_json, "--target-path", str(target)], settings, quiet=True)
     run_dbt(["docs", "generate", "--no-compile", "--target-path", str(target)], settings, quiet=True)
     missing = [f for f in DBT_FILES if not (target / f).is_file()]
     if missing:
