@@ -102,6 +102,35 @@ REJECTS_COLUMNS = (
     ("raw_record", "the record as read (truncated when very long; confidential)"),
     ("rejected_at", "when the record was quarantined (UTC)"),
 )
+# The hand-written models/staging/staging_contract_violations.sql, documented in the one models YAML.
+VIOLATIONS_MODEL = {
+    "name": "staging_contract_violations",
+    "description": (
+        "Every contract violation in raw, one row per table, column and problem (a required column empty, "
+        "a value that does not parse as its type), with how many values and the first one. Empty when the "
+        "delivery matches the contract; each staging model's `values_match_contract` test fails on the "
+        "same rows."
+    ),
+    "columns": [
+        {"name": "model_name", "description": "staging model of the table", "data_type": "varchar"},
+        {"name": "source_table", "description": "raw table (`Table.key`)", "data_type": "varchar"},
+        {"name": "column_name", "description": "staging column", "data_type": "varchar"},
+        {"name": "source_column", "description": "contract (raw) column", "data_type": "varchar"},
+        {
+            "name": "problem",
+            "description": "`empty in a required column` or `do not parse as <type>`",
+            "data_type": "varchar",
+        },
+        {"name": "failing_values", "description": "how many rows have the problem", "data_type": "bigint"},
+        {
+            "name": "example_value",
+            "description": "the first failing value (null when empty)",
+            "data_type": "varchar",
+        },
+        {"name": "example_file", "description": "file of the first failing value", "data_type": "varchar"},
+        {"name": "example_line", "description": "line of the first failing value", "data_type": "bigint"},
+    ],
+}
 # Contract section 6: in this table `_parentId` is the standard and the indicator's position is a column.
 EXTRA_KEY_COLUMNS = {"rubrics.standards.indicators.proficiencyLevels": ("indicatorIndex",)}
 INDICATOR_REFERENCE = "rubrics.indicators*"
@@ -332,7 +361,7 @@ def render() -> dict[str, str]:
             }
         ],
     }
-    models = {"version": 2, "models": [_model_entry(t) for t in tables]}
+    models = {"version": 2, "models": [*(_model_entry(t) for t in tables), VIOLATIONS_MODEL]}
     staging = STAGING_DIR.relative_to(PROJECT_ROOT)
     files = {
         str(staging / SOURCES_YML): _dump(sources),
