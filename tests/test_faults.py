@@ -32,6 +32,7 @@ from _faults import (
     pipeline_env,
     raw_state,
     run,
+    sha256_file,
     small_filesystem,
     warehouse_of,
 )
@@ -100,13 +101,14 @@ def test_sftp_server_stopped_mid_download_and_restarted(tmp_path: Path, sshd: Ss
         time.sleep(0.01)
     caught = r.proc.poll() is None and tree_bytes(landing) >= before + 5_000_000
     sshd.stop_server()  # listener and every session: the server is gone
+    down = {rel: sha256_file(p) for rel, p in landed_contract_files(landing).items()}  # while it is down
     time.sleep(1.0)
     sshd.start(port=sshd.port)  # back, same port and host key
     rc = r.finish(timeout=240)
     assert caught, f"the download was not caught mid-way (exit {rc}):\n{r.output[-3000:]}"
 
-    for rel, path in landed_contract_files(landing).items():
-        digest = digests(path.parent)[path.name]
+    after = {rel: sha256_file(p) for rel, p in landed_contract_files(landing).items()}
+    for rel, digest in [*down.items(), *after.items()]:
         assert digest in (v1.get(rel), v2.get(rel)), f"{rel}: a partial or foreign file under its final name"
     print(f"interrupted run: exit {rc}; last lines:\n{r.output[-600:]}")
     if rc == 0:
@@ -119,9 +121,10 @@ def test_sftp_server_stopped_mid_download_and_restarted(tmp_path: Path, sshd: Ss
     lost = assert_rows_reconcile(remote, warehouse)
     assert sum(lost.values()) == 0
     landed = landed_contract_files(landing)
-    assert {rel: digests(p.parent)[p.name] for rel, p in landed.items()} == {
-        rel: v2[rel] for rel in landed
-    }, "the landing folder does not mirror the re-delivery"
+    assert set(landed) == set(v2) & CONTRACT_FILES, "the landing folder lacks files of the delivery"
+    assert {rel: sha256_file(p) for rel, p in landed.items()} == {rel: v2[rel] for rel in landed}, (
+        "the landing folder does not mirror the re-delivery"
+    )
 
 
 def _write_hostile_tree(remote: Path, outside: Path) -> None:
