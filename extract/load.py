@@ -18,7 +18,11 @@ How it stays both fast and honest:
   and physical line. A file lands only when `records in file = rows landed + rows rejected` holds exactly;
   anything else is a loud error naming the file.
 - Physical lines (`_source_line`) come from that scan and are attached in SQL with a POSITIONAL JOIN (DuckDB
-  returns good rows in file order when `parallel=false`).
+  returns good rows in file order when `parallel=false`); DuckDB's rejects are mapped to scanned records
+  by their exact start byte, so a rejected record is reported with the physical line it starts on.
+- Contract breaks that make a file unreadable (missing contract column, empty file, mixed or bare-CR line
+  ends, unreconciled counts) stop the load with a message naming the file and line; every header is
+  checked before any data is landed, so all broken headers are reported at once.
 - The whole load is one transaction: on any error the warehouse keeps its previous good state.
 """
 
