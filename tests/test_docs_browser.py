@@ -2,8 +2,7 @@
 
 What a person would see: the dbt site shows each mart with the columns its YAML documents; the site's
 index links the latest validation of each layer, and each of those Data Docs pages shows that layer's
-suite, its status and its expectations. Screenshots are kept under the test's tmp folder
-(`<pytest basetemp>/.../screenshots/*.png`).
+suite, its status and its expectations. Screenshots are kept in `results/docs_browser/` (git-ignored).
 """
 
 from __future__ import annotations
@@ -19,12 +18,15 @@ from _gx_warehouse import built_example
 
 from expectations import validate_layer
 from expectations.marts import mart_models
+from extract.contract import PROJECT_ROOT
 from extract.docs import build_docs, make_server
 
 pytestmark = pytest.mark.slow
 
 LAYERS = ("raw", "staging", "marts", "export")
 MARTS_SHOWN = ("dim_rubric_indicators", "fct_observations", "dim_users")
+# kept after the run (git-ignored), for a person to look at what the browser saw
+SCREENSHOTS = PROJECT_ROOT / "results" / "docs_browser"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     try:
         host, port = server.server_address[:2]
         assert host == "127.0.0.1"
-        yield f"http://127.0.0.1:{port}", run_ids, root / "screenshots"
+        yield f"http://127.0.0.1:{port}", run_ids, SCREENSHOTS
     finally:
         server.shutdown()
         server.server_close()
@@ -79,8 +81,6 @@ def test_dbt_site_shows_marts_and_their_columns(site: tuple[str, dict[str, str],
 
 def _yaml_columns(yaml_file: str, model: str) -> list[str]:
     import yaml
-
-    from extract.contract import PROJECT_ROOT
 
     doc = yaml.safe_load((PROJECT_ROOT / yaml_file).read_text(encoding="utf-8"))
     [entry] = [m for m in doc["models"] if m["name"] == model]
