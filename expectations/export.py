@@ -31,7 +31,7 @@ INDEX_COLUMNS = ["resource", "action", "school_year", "group_id", "user_id"]
 
 
 class ExportNotRendered(RuntimeError):
-    pass
+    """validate_layer('export') ran before the export was rendered."""
 
 
 def scope_descriptors() -> list[str]:

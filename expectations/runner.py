@@ -363,7 +363,10 @@ def validate_layer(layer: str, settings: Settings, *, gx_dir: Path | None = None
     run_id = f"{layer}-{run_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     con = duckdb.connect(str(settings.warehouse))
     try:
-        batch = _batch(layer, con, settings)
+        try:
+            batch = _batch(layer, con, settings)
+        except duckdb.Error as exc:  # e.g. a layer that was never built: say which and stop cleanly
+            raise ValidationSetupError(f"{layer} layer: the checks could not be computed: {exc}") from exc
         import great_expectations as gx
         from great_expectations.core.run_identifier import RunIdentifier
 
