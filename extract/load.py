@@ -513,6 +513,8 @@ def _plan(product_dir: Path) -> list[tuple[Table, Path | None]]:
         path = product_dir / t.relative_path
         if path.is_file():
             plan.append((t, path))
+        elif path.exists():
+            problems.append(f"{t.relative_path}: not a regular file (a folder, a FIFO...): cannot be read")
         elif t.name in contract.OPTIONAL_TABLES or not group_present[t.file_group]:
             plan.append((t, None))
         elif group_present[t.file_group]:
@@ -521,7 +523,7 @@ def _plan(product_dir: Path) -> list[tuple[Table, Path | None]]:
         raise LoadError("the data product is incomplete:\n  " + "\n  ".join(problems))
     # Check every header before the long work starts, and report all contract breaks at once.
     for t, path in plan:
-        header = [] if path is None else _quick_header(path)
+        header = [] if path is None else _quick_header(path, t.relative_path)
         if header:  # an empty file is reported by the scan
             try:
                 check_header(header, t, t.relative_path)
@@ -534,10 +536,13 @@ def _plan(product_dir: Path) -> list[tuple[Table, Path | None]]:
     return plan
 
 
-def _quick_header(path: Path) -> list[str]:
+def _quick_header(path: Path, rel: str) -> list[str]:
     """The first line's field names (the full byte scan re-reads the header exactly later)."""
-    with open(path, "rb") as fh:
-        first = fh.readline(1 << 20)
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+    except OSError as exc:
+        raise LoadError(f"{rel}: cannot read the file: {exc.strerror or exc}") from None
     text = first.removeprefix(_BOM).decode("utf-8", errors="replace").rstrip("\r\n")
     return next(csv.reader([text]), [])
 
@@ -550,6 +555,13 @@ def _unknown_files(product_dir: Path) -> list[str]:
     )
 
 
+def _scan_readable(path: Path, rel: str) -> FileScan:
+    try:
+        return scan_file(path, rel)
+    except OSError as exc:  # removed, replaced or unreadable since the plan was made
+        raise LoadError(f"{rel}: cannot read the file: {exc.strerror or exc}") from None
+
+
 def _scans(plan: list[tuple[Table, Path | None]], pool: ThreadPoolExecutor) -> Iterator[FileScan | None]:
     """Scan files a little ahead of DuckDB (numpy and DuckDB both release the GIL)."""
     pending: list[Future[FileScan] | None] = []
@@ -559,7 +571,7 @@ def _scans(plan: list[tuple[Table, Path | None]], pool: ThreadPoolExecutor) -> I
         nxt = next(todo, None)
         if nxt is not None:
             t, p = nxt
-            pending.append(None if p is None else pool.submit(scan_file, p, t.relative_path))
+            pending.append(None if p is None else pool.submit(_scan_readable, p, t.relative_path))
 
     for _ in range(_LOOKAHEAD):
         submit()
@@ -578,30 +590,34 @@ def load_product(product_dir: Path, warehouse: Path, load_id: str | None = None)
     result = LoadResult(load_id=load_id)
     con = connect(warehouse)
     try:
-        try:
-            plan = _plan(product_dir)
-            con.execute("set enable_progress_bar = false")
-            con.execute("begin transaction")
-            _ensure_meta(con)
-            manifest: list[object] = []
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-scan") as pool:
-                for (t, path), scan in zip(plan, _scans(plan, pool), strict=True):
-                    manifest += _load_one(con, t, path, scan, load_id, loaded_at, result)
-            con.execute(_insert_sql("_loads", len(plan)), manifest)
-            unknown = _unknown_files(product_dir)
-            if unknown:
-                con.executemany(
-                    _insert_sql("_drift"),
-                    [(load_id, None, rel, None, None, loaded_at) for rel in unknown],
-                )
-            con.execute("commit")
-        except BaseException as exc:
-            with contextlib.suppress(duckdb.Error):  # no transaction is open if `begin` was not reached
-                con.execute("rollback")
-            _record_failure(con, load_id, exc)
-            raise
-    finally:
+        plan = _plan(product_dir)
+        con.execute("set enable_progress_bar = false")
+        con.execute("begin transaction")
+        _ensure_meta(con)
+        manifest: list[object] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-scan") as pool:
+            for (t, path), scan in zip(plan, _scans(plan, pool), strict=True):
+                manifest += _load_one(con, t, path, scan, load_id, loaded_at, result)
+        con.execute(_insert_sql("_loads", len(plan)), manifest)
+        unknown = _unknown_files(product_dir)
+        if unknown:
+            con.executemany(
+                _insert_sql("_drift"), [(load_id, None, rel, None, None, loaded_at) for rel in unknown]
+            )
+        con.execute("commit")
         con.close()
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):  # no transaction is open if `begin` was not reached
+            con.execute("rollback")
+        _record_failure(con, load_id, exc)
+        with contextlib.suppress(duckdb.Error):
+            con.close()
+        if isinstance(exc, duckdb.Error):  # e.g. the disk filled up: say so without a traceback
+            raise LoadError(
+                f"landing the product in {warehouse} failed and was rolled back (the raw layer keeps its "
+                f"previous state): {exc}"
+            ) from exc
+        raise
     return result
 
 

@@ -514,3 +514,10 @@ def test_manifest_of_an_older_layout_gets_the_new_columns(product: Path, warehou
         ("NEW", 87, 87),
         ("OLD", 1, 0),
     ]
+
+
+def test_a_folder_in_place_of_a_file_is_a_clear_error(product: Path, warehouse: Path):
+    (product / "users/users.roles.csv").unlink()
+    (product / "users/users.roles.csv").mkdir()
+    with pytest.raises(LoadError, match=r"users/users\.roles\.csv: not a regular file"):
+        load_product(product, warehouse)
