@@ -34,7 +34,8 @@ def _q(name: str) -> str:
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A private warehouse path and dbt target folder (other tests and helpers build their own)."""
     root = tmp_path_factory.mktemp("staging")
-    saved = {k: os.environ.get(k) for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
+    # run_dbt sets WAREHOUSE in the environment: put it back afterwards for the tests that follow
+    saved = {k: os.environ.get(k) for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "WAREHOUSE")}
     os.environ["DBT_TARGET_PATH"] = str(root / "target")
     os.environ["DBT_LOG_PATH"] = str(root / "logs")
     yield root
