@@ -223,9 +223,32 @@ def test_values_off_contract_fail_the_build_naming_table_column_value_and_line(b
         con.execute("""update raw.users set "createdAt" = 'last tuesday' where _source_line = 3""")
         con.execute("""update raw.artifacts set "sizeBytes" = '2.5' where _source_line = 4""")
         con.execute("""update raw.users set email = null where _source_line = 5""")
+        # a near-duplicate (same parent and index, another value) is kept, so the array key test fails
+        con.execute(
+            "insert into raw.users__roles "
+            "select * replace ('other' as value, _source_line + 100 as _source_line) "
+            "from raw.users__roles where _source_line = 2"
+        )
+        # an indicator id that is at no level of any rubric
+        con.execute(
+            """update raw.evidences__indicators set "indicatorId" = '66d0c3a0e1d2f3a4b5ffffff'
+               where _source_line = 2"""
+        )
     with pytest.raises(DbtError) as failed:
-        _dbt(["build", "--select", "stg_edreflect__users", "stg_edreflect__artifacts"], warehouse)
+        _dbt(
+            [
+                "build",
+                "--select",
+                "stg_edreflect__users",
+                "stg_edreflect__artifacts",
+                "stg_edreflect__users__roles",
+                "stg_edreflect__evidences__indicators",
+            ],
+            warehouse,
+        )
     message = str(failed.value)
+    assert "unique_combination_stg_edreflect__users__roles_parent_id__array_index" in message
+    assert "relationships_any_level_stg_edreflect__evidences__indicators_indicator_id" in message
     assert "stg_edreflect__users.created_at" in message
     assert "column createdAt" in message
     assert "'last tuesday' at users/users.csv line 3" in message
