@@ -48,7 +48,7 @@ from .contract import Table
 
 _BOM = b"\xef\xbb\xbf"
 _QUOTE, _COMMA, _LF, _CR = 34, 44, 10, 13
-_WINDOW = 1 << 26  # bytes scanned per numpy pass: bounds the scan's working memory (~10x this)
+_WINDOW = 1 << 24  # bytes scanned per numpy pass: bounds the scan's working memory (a few times this)
 _RAW_TEXT_LIMIT = 1_000_000  # characters of a rejected record kept in raw._rejects
 _LOOKAHEAD = 1  # files scanned ahead of DuckDB (each scan holds two int64 arrays of its records)
 
@@ -139,6 +139,7 @@ def scan_file(path: Path, rel: str, find_lone_cr: bool = False) -> FileScan:
     h = hashlib.sha256()
     terms: list[np.ndarray] = []
     term_lines: list[np.ndarray] = []
+    term_crs: list[np.ndarray] = []
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         buf = np.frombuffer(mm, dtype=np.uint8)
         try:
@@ -165,8 +166,11 @@ def scan_file(path: Path, rel: str, find_lone_cr: bool = False) -> FileScan:
                         q = q[_significant_quotes(q, not_start, prev == _QUOTE, parity)]
                 nl = np.flatnonzero(a == _LF) + lo
                 outside = ((parity + np.searchsorted(q, nl)) & 1) == 0
-                terms.append(nl[outside])
+                term = nl[outside]
+                terms.append(term)
                 term_lines.append(np.flatnonzero(outside) + nl_seen + 2)
+                # a CR right before a record's LF is part of its line end (a LF at offset 0 has none)
+                term_crs.append(buf[np.maximum(term - 1, 0)] == _CR if term.size else np.zeros(0, bool))
                 if find_lone_cr and lone_cr_line is None:
                     cr = np.flatnonzero(a == _CR) + lo
                     if cr.size:
@@ -178,6 +182,8 @@ def scan_file(path: Path, rel: str, find_lone_cr: bool = False) -> FileScan:
                             lone_cr_line = int(nl_seen + np.searchsorted(nl, bad[0]) + 1)
                 parity = (parity + q.size) & 1
                 nl_seen += nl.size
+                # done with these pages: drop them from this process (they stay in the page cache)
+                mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
             t = np.concatenate(terms).astype(np.int64)
             tl = np.concatenate(term_lines).astype(np.int64)
             # record k spans [bounds[k], bounds[k+1]); the last one may end at EOF without a terminator
@@ -185,9 +191,7 @@ def scan_file(path: Path, rel: str, find_lone_cr: bool = False) -> FileScan:
             blines = np.concatenate(([1], tl))
             ends = np.concatenate((t, [size]))
             if t.size:
-                has_cr = np.zeros(t.size, dtype=bool)
-                ok = t - 1 >= bounds[:-1]
-                has_cr[ok] = buf[t[ok] - 1] == _CR
+                has_cr = np.concatenate(term_crs) & (t > 0)
                 ends[:-1] -= has_cr
             else:
                 has_cr = np.zeros(0, dtype=bool)
