@@ -168,7 +168,9 @@ def load_contract(path: Path = CONTRACT_CSV) -> dict[str, Table]:
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             if row["data_type"] not in TYPES:
-                raise ValueError(f"{path}: unknown type {row['data_type']!r} for {row['table_name']}.{row['column_name']}")
+                raise ValueError(
+                    f"{path}: unknown type {row['data_type']!r} for {row['table_name']}.{row['column_name']}"
+                )
             grouped.setdefault(row["table_name"], []).append(
                 Column(
                     name=row["column_name"],
@@ -178,7 +180,9 @@ def load_contract(path: Path = CONTRACT_CSV) -> dict[str, Table]:
                 )
             )
             groups[row["table_name"]] = row["file_group"]
-    return {name: Table(name=name, file_group=groups[name], columns=tuple(cols)) for name, cols in grouped.items()}
+    return {
+        name: Table(name=name, file_group=groups[name], columns=tuple(cols)) for name, cols in grouped.items()
+    }
 
 
 def table_names() -> frozenset[str]:

@@ -11,7 +11,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"
 
 # dbt and the pipeline read these; make sure a developer's own settings never leak into a test run.
-for _var in ("DATA_PRODUCT", "WAREHOUSE", "EDFI_OUTPUT", "EDFI_DISTRICT_ID", "EDFI_SCHOOL_YEARS", "LANDING_DIR"):
+for _var in (
+    "DATA_PRODUCT",
+    "WAREHOUSE",
+    "EDFI_OUTPUT",
+    "EDFI_DISTRICT_ID",
+    "EDFI_SCHOOL_YEARS",
+    "LANDING_DIR",
+):
     os.environ.pop(_var, None)
 os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

@@ -31,13 +31,22 @@ def test_keys_are_unique_identifier_safe_names():
     assert len(set(keys)) == len(keys)
     assert all(k.replace("_", "").isalnum() and k.islower() for k in keys)
     assert contract.table("eoy.Classifications").key == "eoy_classifications"
-    assert contract.table("observationTemplates.activities.steps").key == "observation_templates__activities__steps"
+    assert (
+        contract.table("observationTemplates.activities.steps").key
+        == "observation_templates__activities__steps"
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("name.first", "name_first"), ("_rootId", "root_id"), ("createdAt", "created_at"),
-     ("proficiencyLevelSubitemIndex", "proficiency_level_subitem_index"), ("_id", "id"), ("value", "value")],
+    [
+        ("name.first", "name_first"),
+        ("_rootId", "root_id"),
+        ("createdAt", "created_at"),
+        ("proficiencyLevelSubitemIndex", "proficiency_level_subitem_index"),
+        ("_id", "id"),
+        ("value", "value"),
+    ],
 )
 def test_snake_case(name, expected):
     assert contract.snake_case(name) == expected
@@ -58,10 +67,14 @@ def test_enumerations_and_references_come_from_descriptions():
 
 
 def test_settings_from_environment_keep_secrets_out_of_repr(tmp_path):
-    s = config.from_env({
-        "WAREHOUSE": str(tmp_path / "w.duckdb"), "EDFI_DISTRICT_ID": " 3100042 ",
-        "EDFI_SCHOOL_YEARS": "2024, 2025", "SFTP_PASSWORD": "hunter2-secret",
-    })
+    s = config.from_env(
+        {
+            "WAREHOUSE": str(tmp_path / "w.duckdb"),
+            "EDFI_DISTRICT_ID": " 3100042 ",
+            "EDFI_SCHOOL_YEARS": "2024, 2025",
+            "SFTP_PASSWORD": "hunter2-secret",
+        }
+    )
     assert s.district_id == 3100042 and s.school_years == (2024, 2025)
     assert s.secrets["SFTP_PASSWORD"] == "hunter2-secret"
     assert "hunter2-secret" not in repr(s)
