@@ -8,6 +8,8 @@ rather than fail the whole view on one bad value).
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from extract import codegen, contract
@@ -70,6 +72,13 @@ RULES = (
         "child rows whose root_id has no row in the top-level model (soft-deleted documents count)",
     ),
     Rule(
+        "reference_exists",
+        "every reference resolves (`references <table>._id` in the contract; soft-deleted rows count)",
+        ERROR,
+        "rows whose non-null reference has no row (by its own id) in the referenced model; "
+        "`a rubric indicator at any level` looks in all four indicator levels",
+    ),
+    Rule(
         "parent_exists",
         "every child row's parent_id is an item of its parent table",
         ERROR,
@@ -92,17 +101,29 @@ def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return out
 
 
-def _key_set(con: duckdb.DuckDBPyConnection, target: Table, key: str) -> str:
-    """The distinct ids of a parent model, materialized once per validation (a temp table): a parent view
-    is read once instead of once per child table (each read re-runs the view's dedupe)."""
-    name = f"temp.gx_keys__{target.key}"
+def _key_set(con: duckdb.DuckDBPyConnection, targets: list[Table], have: set[str]) -> str | None:
+    """The distinct ids of one or more models, materialized once per validation (a temp table): a parent
+    view is read once instead of once per child table (each read re-runs the view's dedupe). None when a
+    target has no own id or is missing (nothing to check against)."""
+    parts = []
+    for target in targets:
+        key = codegen.key_column(target)
+        if key is None or model_relation(target) not in have:
+            return None
+        parts.append(f"select {q(key)} as k from {model_relation(target)}")
+    table = "gx_keys__" + "__or__".join(t.key for t in targets)
     if not con.execute(
-        "select 1 from duckdb_tables() where temporary and table_name = ?", [f"gx_keys__{target.key}"]
+        "select 1 from duckdb_tables() where temporary and table_name = ?", [table]
     ).fetchone():
-        con.execute(
-            f"create temp table {name} as select distinct {q(key)} as k from {model_relation(target)}"
-        )
-    return name
+        con.execute(f"create temp table {table} as select distinct k from ({' union all '.join(parts)})")
+    return f"temp.{table}"
+
+
+def _referenced(reference: str) -> list[Table]:
+    """The tables a contract reference points into (`rubrics.indicators*` = the four indicator levels)."""
+    if reference == codegen.INDICATOR_REFERENCE:
+        return [t for t in contract.tables() if re.fullmatch(r"rubrics(\.indicators){1,4}", t.name)]
+    return [contract.table(reference)]
 
 
 def _column_findings(
@@ -162,19 +183,23 @@ def _column_findings(
                 )
             )
     joins: list[str] = []
+    targets: list[tuple[str, str, str, list[Table]]] = []  # (check, staged column, rule, tables)
     if not t.is_top_level:
         top = contract.table(t.file_group)
         parent = contract.table(t.parent_name) if t.parent_name else top
-        for alias, check, column, target in (
-            ("pr", "root_exists", "root_id", top),
-            ("pp", "parent_exists", "parent_id", parent),
-        ):
-            key = codegen.key_column(target)
-            if column not in present or key is None or model_relation(target) not in have:
-                continue
-            joins.append(f" left join {_key_set(con, target, key)} as {alias} on {alias}.k = s.{column}")
-            cond = f"s.{column} is not null and {alias}.k is null"
-            checks.append((check, column, cond, f"{at} || ': ' || s.{column}"))
+        targets += [("root_exists", "root_id", "", [top]), ("parent_exists", "parent_id", "", [parent])]
+    for sc in codegen.staged_columns(t):
+        if sc.column.reference and sc.column.name not in codegen.LINKAGE_RENAMES:
+            targets.append(
+                ("reference_exists", sc.name, sc.column.reference, _referenced(sc.column.reference))
+            )
+    for i, (check, column, _, tables) in enumerate(targets):
+        keys = _key_set(con, tables, have) if column in present else None
+        if keys is None:
+            continue
+        joins.append(f" left join {keys} as k{i} on k{i}.k = s.{q(column)}")
+        cond = f"s.{q(column)} is not null and k{i}.k is null"
+        checks.append((check, column, cond, f"{at} || ': ' || s.{q(column)}"))
     if not checks:
         return []
     select = ["count(*)"]

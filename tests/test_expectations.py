@@ -303,3 +303,17 @@ def test_old_results_are_pruned(
     pages = list((data_docs_dir(gx_dir) / "validations" / "raw").rglob("*.html"))
     assert len(results) == 1 and second.run_id in str(results[0])
     assert len(pages) == 1 and second.run_id in str(pages[0]) and first.run_id not in str(pages[0])
+
+
+def test_dangling_reference_fails_staging(copy: config.Settings, tmp_path: Path) -> None:
+    _sql(
+        copy,
+        f"""update raw.artifacts set "ownerId" = '{OTHER_ID}' where _source_line = 2""",
+        f"""update raw.evidences__indicators set "indicatorId" = '{OTHER_ID}' where _source_line = 2""",
+    )
+    report = validate_layer("staging", copy, gx_dir=tmp_path / "gx")
+    dangling = {(f.table, f.column): f.examples for f in _failures(report, "reference_exists")}
+    assert dangling == {
+        ("artifacts", "owner_id"): f"line 2: {OTHER_ID}",
+        ("evidences.indicators", "indicator_id"): f"line 2: {OTHER_ID}",  # looked up in all four levels
+    }, report.text()
