@@ -3,7 +3,9 @@
 Environment:
 - BENCH_SIZES_MB (default `250,500,1000`): target product sizes in MB (10^6 bytes);
 - BENCH_PARTS (default `download,load,build`): which measurements to run;
-- BENCH_TIMEOUT (default 3600): seconds before one measured child process is killed.
+- BENCH_TIMEOUT (default 3600): seconds before one measured child process is killed;
+- BENCH_REPEAT (default 3): runs of each download and load measurement (alternating which side goes
+  first; the median is reported, every sample is kept in the JSON). The build runs once per size.
 
 Aims (from the project brief): download >= 0.7 x OpenSSH `sftp`, raw load <= 1.3 x a bare DuckDB
 `read_csv`, whole build of the 1 GB product < 5 min on 2 cores, peak memory < 4 GB, and time growing no
@@ -82,9 +84,10 @@ def _fresh(path: Path) -> Path:
 
 
 # ---------------------------------------------------------------- download
-def bench_download(product: Product, work: Path, timeout: float) -> dict[str, Any]:
+def bench_download(product: Product, work: Path, timeout: float, repeat: int) -> dict[str, Any]:
+    """Both clients `repeat` times, alternating which goes first; the median run of each is reported."""
     sshd = _sshd_module()
-    out: dict[str, Any] = {}
+    samples: dict[str, list[dict[str, Any]]] = {"openssh": [], "extractor": []}
     with sshd.running_sshd() as server:
         remote = server.root / "product"
         try:  # hard links: no second copy of a 1 GB tree (same file system)
@@ -95,51 +98,49 @@ def bench_download(product: Product, work: Path, timeout: float) -> dict[str, An
         known_hosts = server.write_known_hosts(work / "known_hosts")
         _warm(remote)
 
-        # OpenSSH's own client, batch mode, recursive get of the same tree.
-        dest = _fresh(work / "openssh") / "product"
-        batch = work / "sftp.batch"
-        batch.write_text(f'get -R "{remote}" "{dest}"\n')
-        cmd = [
-            "sftp",
-            "-q",
-            "-b",
-            str(batch),
-            "-P",
-            str(server.port),
-            "-i",
-            str(server.plain_key),
-            "-o",
-            f"UserKnownHostsFile={known_hosts}",
-            "-o",
-            "GlobalKnownHostsFile=/dev/null",
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "BatchMode=yes",
-            f"{server.user}@127.0.0.1",
-        ]
-        m_ssh = run_measured(cmd, _base_env(), timeout)
-        got_ssh, _ = tree_size(dest) if dest.exists() else (0, 0)
-        out["openssh"] = _dl_row(m_ssh, got_ssh, product.bytes)
-        shutil.rmtree(work / "openssh", ignore_errors=True)
+        def openssh() -> dict[str, Any]:
+            """OpenSSH's own client, batch mode, recursive get of the same tree."""
+            dest = _fresh(work / "openssh") / "product"
+            batch = work / "sftp.batch"
+            batch.write_text(f'get -R "{remote}" "{dest}"\n')
+            cmd = ["sftp", "-q", "-b", str(batch), "-P", str(server.port), "-i", str(server.plain_key),
+                   "-o", f"UserKnownHostsFile={known_hosts}", "-o", "GlobalKnownHostsFile=/dev/null",
+                   "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+                   f"{server.user}@127.0.0.1"]  # fmt: skip
+            m = run_measured(cmd, _base_env(), timeout)
+            got, _ = tree_size(dest) if dest.exists() else (0, 0)
+            shutil.rmtree(work / "openssh", ignore_errors=True)
+            return _dl_row(m, got, product.bytes)
 
-        # The project's extractor, from an empty landing folder (nothing to skip).
-        landing = _fresh(work / "landing")
-        env = _base_env() | {
-            "DATA_PRODUCT": server.url(remote),
-            "LANDING_DIR": str(landing),
-            "SFTP_KEY_FILE": str(server.plain_key),
-            "SFTP_KNOWN_HOSTS": str(known_hosts),
-        }
-        m_ours = run_child("fetch", {}, env, work, timeout)
-        got_ours, _ = tree_size(landing)
-        out["extractor"] = _dl_row(m_ours, got_ours, product.bytes)
-        shutil.rmtree(landing, ignore_errors=True)
+        def extractor() -> dict[str, Any]:
+            """The project's extractor, from an empty landing folder (nothing to skip)."""
+            landing = _fresh(work / "landing")
+            env = _base_env() | {
+                "DATA_PRODUCT": server.url(remote),
+                "LANDING_DIR": str(landing),
+                "SFTP_KEY_FILE": str(server.plain_key),
+                "SFTP_KNOWN_HOSTS": str(known_hosts),
+            }
+            m = run_child("fetch", {}, env, work, timeout)
+            got, _ = tree_size(landing)
+            shutil.rmtree(landing, ignore_errors=True)
+            return _dl_row(m, got, product.bytes)
+
+        for i in range(repeat):
+            order = (("openssh", openssh), ("extractor", extractor))
+            for name, fn in order if i % 2 == 0 else order[::-1]:
+                samples[name].append(fn())
+    out: dict[str, Any] = {name: _median(rows) for name, rows in samples.items()}
     if out["openssh"]["ok"] and out["extractor"]["ok"]:
         out["ratio"] = out["extractor"]["mb_s"] / out["openssh"]["mb_s"]
     return out
+
+
+def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median run by time (a failed run counts as failed), with every sample's seconds attached."""
+    failed = [r for r in rows if not r["ok"]]
+    pick = failed[0] if failed else sorted(rows, key=lambda r: r["seconds"])[len(rows) // 2]
+    return pick | {"samples_seconds": [round(r["seconds"], 3) for r in rows]}
 
 
 def _dl_row(m: Measured, got: int, expected: int) -> dict[str, Any]:
@@ -160,24 +161,23 @@ def _dl_row(m: Measured, got: int, expected: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- load
-def bench_load(product: Product, work: Path, timeout: float) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def bench_load(product: Product, work: Path, timeout: float, repeat: int) -> dict[str, Any]:
+    """Bare DuckDB and the raw layer `repeat` times each, alternating; the median run of each."""
+    samples: dict[str, list[dict[str, Any]]] = {"bare_load": [], "load": []}
     _warm(product.path)
-    for task in ("bare_load", "load"):
-        wh_dir = _fresh(work / f"wh-{task}")
-        m = run_child(
-            task,
-            {"product": str(product.path), "warehouse": str(wh_dir / "w.duckdb")},
-            _base_env(),
-            work,
-            timeout,
-        )
-        row: dict[str, Any] = {"ok": m.ok, "seconds": m.seconds, "peak_bytes": m.peak_bytes}
-        row.update({k: m.child[k] for k in ("rows_landed", "rows_rejected", "files") if k in m.child})
-        if not m.ok:
-            row["error"] = m.child.get("error", m.stderr_tail[-400:])
-        out[task] = row
-        shutil.rmtree(wh_dir, ignore_errors=True)
+    for i in range(repeat):
+        tasks = ("bare_load", "load") if i % 2 == 0 else ("load", "bare_load")
+        for task in tasks:
+            wh_dir = _fresh(work / f"wh-{task}")
+            args = {"product": str(product.path), "warehouse": str(wh_dir / "w.duckdb")}
+            m = run_child(task, args, _base_env(), work, timeout)
+            row: dict[str, Any] = {"ok": m.ok, "seconds": m.seconds, "peak_bytes": m.peak_bytes}
+            row.update({k: m.child[k] for k in ("rows_landed", "rows_rejected", "files") if k in m.child})
+            if not m.ok:
+                row["error"] = m.child.get("error", m.stderr_tail[-400:])
+            samples[task].append(row)
+            shutil.rmtree(wh_dir, ignore_errors=True)
+    out: dict[str, Any] = {task: _median(rows) for task, rows in samples.items()}
     if out["load"]["ok"] and out["bare_load"]["ok"]:
         out["ratio"] = out["load"]["seconds"] / out["bare_load"]["seconds"]
     return out
@@ -396,7 +396,9 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any]) -> tuple[P
         "# edreflect-edfi benchmark",
         "",
         f"started {meta['started']}, finished {meta['finished']}",
-        f"machine: {json.dumps(meta['machine'])}",
+        f"machine: {json.dumps(meta['machine'])}, load average at the end: {meta.get('loadavg_1m_at_end')}",
+        f"download and load: median of {meta.get('repeat', 1)} runs each (every sample is in the JSON); "
+        "build: one run per size",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
@@ -427,9 +429,11 @@ def main() -> int:
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES_MB", "250,500,1000").split(",") if s.strip()]
     parts = {p.strip() for p in os.environ.get("BENCH_PARTS", "download,load,build").split(",") if p.strip()}
     timeout = float(os.environ.get("BENCH_TIMEOUT", "3600"))
+    repeat = max(1, int(os.environ.get("BENCH_REPEAT", "3")))
     meta: dict[str, Any] = {
         "started": dt.datetime.now().isoformat(timespec="seconds"),
         "sizes_mb": sizes,
+        "repeat": repeat,
         "parts": sorted(parts),
         "machine": machine(),
     }
@@ -448,10 +452,10 @@ def main() -> int:
             "educators": product.educators,
         }
         if "download" in parts:
-            r["download"] = bench_download(product, _fresh(work), timeout)
+            r["download"] = bench_download(product, _fresh(work), timeout, repeat)
             console.print(f"download: {json.dumps(r['download'], default=str)}")
         if "load" in parts:
-            r["load"] = bench_load(product, _fresh(work), timeout)
+            r["load"] = bench_load(product, _fresh(work), timeout, repeat)
             console.print(f"load: {json.dumps(r['load'], default=str)}")
         if "build" in parts:
             r["build"] = bench_build(product, _fresh(work), timeout)
