@@ -316,7 +316,7 @@ def test_sigkill_during_load_then_next_run_lands_everything_once(tmp_path: Path)
     assert_ok(*run("extract", env, timeout=120))
     good = raw_state(warehouse)
 
-    pad_table(product, megabytes=60)  # the load now takes seconds
+    pad_table(product, megabytes=150)  # the load now takes seconds, even on a fast machine
     r = Run("extract", env)
     assert r.wait_for(r"load raw", timeout=120), r.output[-3000:]
     time.sleep(0.5)
@@ -362,7 +362,8 @@ def test_sigkill_during_dbt_then_next_build_succeeds(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------- concurrency
 def test_second_run_at_the_same_time_is_refused(tmp_path: Path) -> None:
     product = copy_product(tmp_path / "product")
-    pad_table(product, megabytes=60)  # the first run's load takes seconds
+    # The first run's load must outlast the second run's start-up (imports: 1-2 s) up to the lock.
+    pad_table(product, megabytes=200)
     env = pipeline_env(tmp_path / "run", product)
     warehouse = warehouse_of(env)
     a = Run("extract", env)
