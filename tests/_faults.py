@@ -467,10 +467,13 @@ def hostile_sftp_server(product: Path, base: Path, extra: dict[str, list[str]]) 
             except OSError:
                 continue
             t = paramiko.Transport(conn)
+            transports.append(t)
             t.add_server_key(host_key)
             t.set_subsystem_handler("sftp", paramiko.SFTPServer, _HostileSftp, tree, extra)
-            t.start_server(server=_KeyAuth("vendor", user_key))
-            transports.append(t)
+            with suppress(
+                paramiko.SSHException, EOFError, OSError
+            ):  # one bad client must not stop the server
+                t.start_server(server=_KeyAuth("vendor", user_key))
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
