@@ -91,7 +91,7 @@ class Run:
             text=True,
             errors="replace",
             start_new_session=True,
-            preexec_fn=preexec_fn,  # noqa: PLW1509 - only setrlimit, before exec
+            preexec_fn=preexec_fn,  # only setrlimit (disk-full test), before exec
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
