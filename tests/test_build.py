@@ -1,0 +1,110 @@
+"""The main job end to end, as `make build` runs it: `python -m extract build` on the embedded sample."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import jsonschema
+import pytest
+
+from extract import config, contract
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = PROJECT_ROOT / "extract" / "schemas"
+
+
+def run_build(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        **os.environ,
+        "WAREHOUSE": str(tmp_path / "warehouse" / "edreflect.duckdb"),
+        "EDFI_OUTPUT": str(tmp_path / "edfi"),
+        "GX_DIR": str(tmp_path / "gx"),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "extract", "build"],
+        cwd=PROJECT_ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    tmp = tmp_path_factory.mktemp("build")
+    return tmp, run_build(tmp)
+
+
+@pytest.mark.slow
+def test_build_on_the_embedded_sample_lands_models_and_exports(first_build) -> None:
+    tmp, proc = first_build
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "build succeeded" in proc.stderr
+    for line in ("files landed", "rows landed", "rows rejected", "time: total"):
+        assert line in proc.stderr, f"the summary lacks {line!r}"
+
+    con = duckdb.connect(str(tmp / "warehouse" / "edreflect.duckdb"), read_only=True)
+    try:
+        loads = con.execute(
+            "select count(*), sum(rows_in_file), sum(rows_landed + rows_rejected) from raw._loads "
+            "where load_id = (select max_by(load_id, loaded_at) from raw._loads)"
+        ).fetchone()
+        marts = con.execute("select count(*) from information_schema.tables where table_schema = 'marts'")
+        n_marts = marts.fetchone()[0]
+        users = con.execute("select count(*) from marts.dim_users").fetchone()[0]
+        raw_users = con.execute("select count(*) from raw.users").fetchone()[0]
+    finally:
+        con.close()
+    assert loads[0] >= len(contract.tables()) and loads[1] == loads[2] and loads[1] > 0
+    assert n_marts > 50
+    assert users == raw_users > 0  # every user lands in the mart, deleted ones flagged
+
+    summary = json.loads((tmp / "edfi" / "summary.json").read_text())
+    assert summary["educationOrganizationId"] == config.SAMPLE_DISTRICT_ID
+    assert summary["counts"]["cohorts"]["POST"] > 0
+    assert summary["counts"]["staffCohortAssociations"]["POST"] > 0
+    assert any(e["code"] == "identifier_too_long" for e in summary["errors"])
+
+    schemas = {
+        "cohorts": json.loads((SCHEMAS / "cohort.schema.json").read_text()),
+        "staffCohortAssociations": json.loads((SCHEMAS / "staffCohortAssociation.schema.json").read_text()),
+    }
+    years = sorted(p.name for p in (tmp / "edfi").iterdir() if p.is_dir())
+    assert years and set(years) <= {str(y) for y in config.SAMPLE_SCHOOL_YEARS}
+    sent = 0
+    for year in years:
+        for resource, schema in schemas.items():
+            for line in (tmp / "edfi" / year / f"{resource}.jsonl").read_text().splitlines():
+                jsonschema.validate(json.loads(line), schema)
+                sent += 1
+    assert sent == summary["counts"]["cohorts"]["POST"] + summary["counts"]["staffCohortAssociations"]["POST"]
+
+
+@pytest.mark.slow
+def test_second_build_of_the_same_product_sends_nothing(first_build) -> None:
+    tmp, first = first_build
+    assert first.returncode == 0, first.stderr[-4000:]
+    cohorts_before = json.loads((tmp / "edfi" / "summary.json").read_text())["counts"]["cohorts"]["POST"]
+
+    proc = run_build(tmp)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    summary = json.loads((tmp / "edfi" / "summary.json").read_text())
+    for resource in ("cohorts", "staffCohortAssociations"):
+        counts = summary["counts"][resource]
+        assert counts["POST"] == counts["PUT"] == counts["DELETE"] == 0, (resource, counts)
+    assert summary["counts"]["cohorts"]["unchanged"] == cohorts_before
+    assert not list((tmp / "edfi").glob("*/*.jsonl")), "an unchanged product must leave nothing to send"
+
+
+def test_a_real_product_without_district_id_fails_before_loading(tmp_path: Path) -> None:
+    proc = run_build(tmp_path, DATA_PRODUCT=str(PROJECT_ROOT / "tests" / "fixtures" / "example_product"))
+    assert proc.returncode == 1
+    assert "EDFI_DISTRICT_ID is not set" in proc.stderr
+    assert not (tmp_path / "warehouse" / "edreflect.duckdb").exists()
