@@ -1,37 +1,10 @@
 {#- One row per content area on a user's profile page (`users.contentAreas`). -#}
 
-with
-
-source as (
-
-    select * from {{ ref('stg_edreflect__users__content_areas') }}
-
-),
-
-roots as (
-
-    select user_id as root_id, is_deleted from {{ ref('stg_edreflect__users') }}
-
-),
-
-final as (
-
-    select
-        ---------- ids
-        {{ item_key(['source.parent_id', 'source.array_index']) }} as user_content_area_key,
-        source.root_id as user_id,
-
-        ---------- properties
-        source.array_index as position_in_parent,
-        source.value as content_area,
-
-        ---------- soft delete
-        roots.is_deleted
-
-    from source
-    left join roots
-        on source.root_id = roots.root_id
-
-)
-
-select * from final
+{{ root_array_items(
+    source='stg_edreflect__users__content_areas',
+    root='stg_edreflect__users',
+    root_id='user_id',
+    key='user_content_area_key',
+    ids=['source.root_id as user_id'],
+    properties=['source.value as content_area'],
+) }}
