@@ -1,44 +1,15 @@
 {#- One row per form element (question) of a template form. -#}
 
-with
-
-source as (
-
-    select * from {{ ref('stg_edreflect__observation_templates__activities__steps__forms__elements') }}
-
-),
-
-roots as (
-
-    select observation_template_id as root_id, is_deleted from {{ ref('stg_edreflect__observation_templates') }}
-
-),
-
-final as (
-
-    select
-        ---------- ids
-        source.element_id,
-        source.root_id as observation_template_id,
-        source.parent_id as form_id,
-        source.indicator_id,
-
-        ---------- properties
-        source.array_index as position_in_parent,
-        source.label,
-        source.type,
-        source.help_text,
-
-        ---------- flags
-        source.is_required,
-
-        ---------- soft delete
-        roots.is_deleted
-
-    from source
-    left join roots
-        on source.root_id = roots.root_id
-
-)
-
-select * from final
+{{ root_array_items(
+    source='stg_edreflect__observation_templates__activities__steps__forms__elements',
+    root='stg_edreflect__observation_templates',
+    root_id='observation_template_id',
+    ids=[
+        'source.element_id',
+        'source.root_id as observation_template_id',
+        'source.parent_id as form_id',
+        'source.indicator_id',
+    ],
+    properties=['source.label', 'source.type', 'source.help_text'],
+    flags=['source.is_required'],
+) }}

@@ -1,40 +1,9 @@
 {#- One row per choice of an SLO template element. -#}
 
-with
-
-source as (
-
-    select * from {{ ref('stg_edreflect__slo_templates__sections__elements__choices') }}
-
-),
-
-roots as (
-
-    select slo_template_id as root_id, is_deleted from {{ ref('stg_edreflect__slo_templates') }}
-
-),
-
-final as (
-
-    select
-        ---------- ids
-        source.choice_id as slo_choice_id,
-        source.root_id as slo_template_id,
-        source.parent_id as slo_element_id,
-
-        ---------- properties
-        source.array_index as position_in_parent,
-        source.label,
-        source.value,
-        source.score,
-
-        ---------- soft delete
-        roots.is_deleted
-
-    from source
-    left join roots
-        on source.root_id = roots.root_id
-
-)
-
-select * from final
+{{ root_array_items(
+    source='stg_edreflect__slo_templates__sections__elements__choices',
+    root='stg_edreflect__slo_templates',
+    root_id='slo_template_id',
+    ids=['source.choice_id as slo_choice_id', 'source.root_id as slo_template_id', 'source.parent_id as slo_element_id'],
+    properties=['source.label', 'source.value', 'source.score'],
+) }}
