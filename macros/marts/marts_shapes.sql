@@ -7,10 +7,11 @@
     One row per item of an array of a root document (`source`, a staging model with `root_id`, `parent_id` and
     `array_index`), carrying the root document's `is_deleted` (README: an array item inherits its document's
     flag). Columns, in this order: `key` (`<parent id>#<position>`, when the item has no id of its own), `ids`,
-    then `position_in_parent` and `properties`, `timestamps`, `flags`, and `is_deleted`. The column lists are
-    select expressions over the alias `source`, e.g. `'source.root_id as goal_id'`, `'source.value as user_id'`.
+    then `position_in_parent` and `properties`, `dates`, `timestamps`, `flags`, and `is_deleted`. The column
+    lists are select expressions over the alias `source`, e.g. `'source.root_id as goal_id'`,
+    `'source.value as user_id'`; each list is a section of the select under its comment ruler.
 -#}
-{% macro root_array_items(source, root, root_id, ids, key=none, properties=[], timestamps=[], flags=[]) -%}
+{% macro root_array_items(source, root, root_id, ids, key=none, properties=[], dates=[], timestamps=[], flags=[]) -%}
 with
 
 source as (
@@ -41,6 +42,13 @@ final as (
         {%- for column in properties %}
         {{ column }},
         {%- endfor %}
+        {%- if dates %}
+
+        ---------- dates
+        {%- for column in dates %}
+        {{ column }},
+        {%- endfor %}
+        {%- endif %}
         {%- if timestamps %}
 
         ---------- timestamps
@@ -178,6 +186,98 @@ final as (
         and checks.value = subitems.subitem_index
     left join roots
         on checks.root_id = roots.{{ root_id }}
+
+)
+
+select * from final
+{%- endmacro %}
+
+{#-
+    One row per indicator scored in a set of scores (`scores_source`: an observation evaluation's or a rating's
+    `indicators`), with the context an analyst filters on so that the common questions need no further joins:
+    the set (`parent_*`: the CTE name, staging model and id column), the root document (`root_*`), the
+    indicator's level and code path, the chosen level's name and score. `context_ids` and `context_properties`
+    are the set's and the document's own columns (select expressions over the two CTE names), placed after the
+    set's id and after `position_in_parent`; `note_column` is the score's free text.
+-#}
+{% macro indicator_scores(
+    scores_source, score_id,
+    parent_cte, parent_source, parent_id,
+    root_cte, root_source, root_id,
+    context_ids, context_properties, note_column
+) -%}
+with
+
+scores as (
+
+    select * from {{ ref(scores_source) }}
+
+),
+
+{{ parent_cte }} as (
+
+    select * from {{ ref(parent_source) }}
+
+),
+
+{{ root_cte }} as (
+
+    select * from {{ ref(root_source) }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('int_rubric_indicators_flattened') }}
+
+),
+
+levels as (
+
+    select * from {{ ref('stg_edreflect__rubrics__proficiency_levels') }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        scores.{{ score_id }},
+        scores.root_id as {{ root_id }},
+        scores.parent_id as {{ parent_id }},
+        {%- for column in context_ids %}
+        {{ column }},
+        {%- endfor %}
+        scores.indicator_id,
+        scores.proficiency_level_id,
+
+        ---------- properties
+        scores.array_index as position_in_parent,
+        {%- for column in context_properties %}
+        {{ column }},
+        {%- endfor %}
+        indicators.level as indicator_level,
+        indicators.code_path as indicator_code_path,
+        levels.name as proficiency_level_name,
+        levels.score as proficiency_level_score,
+        scores.score,
+        scores.{{ note_column }},
+
+        ---------- flags
+        scores.is_not_applicable,
+
+        ---------- soft delete
+        {{ root_cte }}.is_deleted
+
+    from scores
+    left join {{ parent_cte }}
+        on scores.parent_id = {{ parent_cte }}.{{ parent_id }}
+    left join {{ root_cte }}
+        on scores.root_id = {{ root_cte }}.{{ root_id }}
+    left join indicators
+        on scores.indicator_id = indicators.indicator_id
+    left join levels
+        on scores.proficiency_level_id = levels.proficiency_level_id
 
 )
 
