@@ -1,39 +1,9 @@
 {#- One row per form of a template step. -#}
 
-with
-
-source as (
-
-    select * from {{ ref('stg_edreflect__observation_templates__activities__steps__forms') }}
-
-),
-
-roots as (
-
-    select observation_template_id as root_id, is_deleted from {{ ref('stg_edreflect__observation_templates') }}
-
-),
-
-final as (
-
-    select
-        ---------- ids
-        source.form_id,
-        source.root_id as observation_template_id,
-        source.parent_id as step_id,
-
-        ---------- properties
-        source.array_index as position_in_parent,
-        source.title,
-        source.instructions,
-
-        ---------- soft delete
-        roots.is_deleted
-
-    from source
-    left join roots
-        on source.root_id = roots.root_id
-
-)
-
-select * from final
+{{ root_array_items(
+    source='stg_edreflect__observation_templates__activities__steps__forms',
+    root='stg_edreflect__observation_templates',
+    root_id='observation_template_id',
+    ids=['source.form_id', 'source.root_id as observation_template_id', 'source.parent_id as step_id'],
+    properties=['source.title', 'source.instructions'],
+) }}

@@ -1,44 +1,17 @@
 {#- One row per form element answered in a work step. -#}
 
-with
-
-source as (
-
-    select * from {{ ref('stg_edreflect__observations__work__steps__form_elements') }}
-
-),
-
-roots as (
-
-    select observation_id as root_id, is_deleted from {{ ref('stg_edreflect__observations') }}
-
-),
-
-final as (
-
-    select
-        ---------- ids
-        {{ item_key(['source.parent_id', 'source.array_index']) }} as form_answer_key,
-        source.root_id as observation_id,
-        source.parent_id as work_step_id,
-        source.element_id,
-        source.choice_id,
-        source.answered_by as answered_by_user_id,
-
-        ---------- properties
-        source.array_index as position_in_parent,
-        source.answer,
-
-        ---------- timestamps
-        source.answered_at,
-
-        ---------- soft delete
-        roots.is_deleted
-
-    from source
-    left join roots
-        on source.root_id = roots.root_id
-
-)
-
-select * from final
+{{ root_array_items(
+    source='stg_edreflect__observations__work__steps__form_elements',
+    root='stg_edreflect__observations',
+    root_id='observation_id',
+    key='form_answer_key',
+    ids=[
+        'source.root_id as observation_id',
+        'source.parent_id as work_step_id',
+        'source.element_id',
+        'source.choice_id',
+        'source.answered_by as answered_by_user_id',
+    ],
+    properties=['source.answer'],
+    timestamps=['source.answered_at'],
+) }}

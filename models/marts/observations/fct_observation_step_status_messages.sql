@@ -1,43 +1,15 @@
 {#- One row per status change message of a work step. -#}
 
-with
-
-source as (
-
-    select * from {{ ref('stg_edreflect__observations__work__steps__status_messages') }}
-
-),
-
-roots as (
-
-    select observation_id as root_id, is_deleted from {{ ref('stg_edreflect__observations') }}
-
-),
-
-final as (
-
-    select
-        ---------- ids
-        {{ item_key(['source.parent_id', 'source.array_index']) }} as status_message_key,
-        source.root_id as observation_id,
-        source.parent_id as work_step_id,
-        source.created_by as created_by_user_id,
-
-        ---------- properties
-        source.array_index as position_in_parent,
-        source.status,
-        source.message,
-
-        ---------- timestamps
-        source.created_at,
-
-        ---------- soft delete
-        roots.is_deleted
-
-    from source
-    left join roots
-        on source.root_id = roots.root_id
-
-)
-
-select * from final
+{{ root_array_items(
+    source='stg_edreflect__observations__work__steps__status_messages',
+    root='stg_edreflect__observations',
+    root_id='observation_id',
+    key='status_message_key',
+    ids=[
+        'source.root_id as observation_id',
+        'source.parent_id as work_step_id',
+        'source.created_by as created_by_user_id',
+    ],
+    properties=['source.status', 'source.message'],
+    timestamps=['source.created_at'],
+) }}
