@@ -339,7 +339,7 @@ class Connection:
         with self.sftp.open(remote, "rb", bufsize=0) as fh:
             fh.MAX_REQUEST_SIZE = self.read_size  # instance override read by paramiko's prefetch
             if size > 0:
-                _prefetch(fh, size)  # queue every read request now; the server streams within the window
+                _prefetch(fh, 0, size)  # queue every read request now; the server streams within the window
             while True:
                 data = fh.read(4 * self.read_size)
                 if not data:
@@ -352,13 +352,40 @@ class Connection:
                     break
         return written
 
+    def download_range(
+        self, remote: str, start: int, length: int, out: Writer, on_bytes: ProgressCallback | None = None
+    ) -> int:
+        """Bytes `start` .. `start + length` of `remote` into `out`, pipelined like `download`.
+
+        Never reads past the range (paramiko would fall back to one synchronous read per call there), so
+        several connections can each fetch their own part of one large file. Returns the bytes written:
+        fewer than `length` only if the file ended early (it shrank), which the caller must treat as a
+        changed file, not as a network error."""
+        assert self.sftp is not None
+        written = 0
+        with self.sftp.open(remote, "rb", bufsize=0) as fh:
+            fh.MAX_REQUEST_SIZE = self.read_size
+            fh.seek(start)
+            if length > 0:
+                _prefetch(fh, start, start + length)
+            while written < length:
+                data = fh.read(min(4 * self.read_size, length - written))
+                if not data:
+                    break
+                out.write(data)
+                written += len(data)
+                if on_bytes is not None:
+                    on_bytes(len(data))
+        return written
+
 
 # Above this size paramiko's own prefetch thread issues the requests (see _prefetch).
 INLINE_PREFETCH_MAX = 4 * 2**30
 
 
-def _prefetch(fh: paramiko.SFTPFile, size: int) -> None:
-    """`fh.prefetch(size)`, but issuing the read requests from this thread.
+def _prefetch(fh: paramiko.SFTPFile, start: int, end: int) -> None:
+    """`fh.prefetch(end)` from `start` (the file's position), but issuing the read requests from this
+    thread.
 
     paramiko's prefetch() sends the requests from a helper thread; when the connection drops, that thread
     dies with an unhandled-exception traceback on stderr while the reader gets the error anyway. Sending
@@ -367,13 +394,14 @@ def _prefetch(fh: paramiko.SFTPFile, size: int) -> None:
     machinery (paramiko is pinned); if they are ever gone, the public prefetch() is used.
     """
     issue = getattr(fh, "_prefetch_thread", None)
-    if issue is None or not hasattr(fh, "_prefetching") or size > INLINE_PREFETCH_MAX:
-        fh.prefetch(size)
-        return
     step = fh.MAX_REQUEST_SIZE
+    chunks = [(off, min(step, end - off)) for off in range(start, end, step)]
+    if issue is None or not hasattr(fh, "_prefetching") or end - start > INLINE_PREFETCH_MAX:
+        fh.prefetch(end)  # from the current position, which the caller has set to `start`
+        return
     fh._prefetching = True
     fh._prefetch_done = False
-    issue([(off, min(step, size - off)) for off in range(0, size, step)], None)
+    issue(chunks, None)
 
 
 def _read_size(remote_version: str) -> int:

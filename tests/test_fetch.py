@@ -369,51 +369,63 @@ class _FinalNameWatch:
         self.thread.join(timeout=5)
 
 
-@pytest.mark.parametrize("cut", ["kill_sessions", "restart_sshd"])
+# Small enough that the 16 MB test file is fetched as four ranges by three workers at once.
+RANGED = {"range_threshold": 4 * 2**20, "range_size": 4 * 2**20}
+
+
+@pytest.mark.parametrize(
+    ("cut", "ranged"), [("kill_sessions", False), ("restart_sshd", False), ("kill_sessions", True)]
+)
 def test_connection_cut_mid_transfer_is_retried(
-    sshd: Sshd, product: Path, key_env: Settings, cut: str
+    sshd: Sshd, product: Path, key_env: Settings, cut: str, ranged: bool
 ) -> None:
     big = _add_big_file(product)
     landing = key_env.landing
     final = landing / f"127.0.0.1_{sshd.port}" / product.relative_to("/") / "observations" / big.name
     cuts: list[int] = []
     final_at_cut: list[bool] = []
+    once = threading.Lock()  # ranges report progress from several threads at once: cut once only
 
     def on_progress(rel: str, done: int, size: int) -> None:
-        if rel == "observations/observations.work.csv" and done > size // 3 and not cuts:
+        if rel == "observations/observations.work.csv" and done > size // 3 and once.acquire(False):
             final_at_cut.append(final.exists())
             cuts.append(sshd.kill_sessions() if cut == "kill_sessions" else (sshd.restart() or 1))
 
     opts = FetchOptions(workers=3, attempts=5, backoff_base=0.1, backoff_max=0.5, show_progress=False,
-                        on_progress=on_progress)
+                        on_progress=on_progress, **(RANGED if ranged else {}))
     with _FinalNameWatch(final, BIG) as watch:
         result = fetch(sshd.url(product), landing, key_env, opts)
     assert cuts and cuts[0] >= 1 and final_at_cut == [False]
-    assert result.retries >= 1
+    # Ranged: every range in flight lost its connection and was retried on its own.
+    assert result.retries >= (2 if ranged else 1)
     assert watch.bad == []
     assert_same_tree(result.product_dir, product)
     assert no_part_files(landing) == []
 
 
+@pytest.mark.parametrize("ranged", [False, True])
 def test_server_gone_for_good_fails_clearly_and_leaves_no_partial_file(
-    sshd: Sshd, product: Path, key_env: Settings
+    sshd: Sshd, product: Path, key_env: Settings, ranged: bool
 ) -> None:
     big = _add_big_file(product)
     landing = key_env.landing
     final = landing / f"127.0.0.1_{sshd.port}" / product.relative_to("/") / "observations" / big.name
     port = sshd.port
+    once = threading.Lock()
 
     def on_progress(rel: str, done: int, size: int) -> None:
-        if rel == "observations/observations.work.csv" and done > size // 3 and sshd.proc is not None:
+        if rel == "observations/observations.work.csv" and done > size // 3 and once.acquire(False):
             sshd.stop_server()
 
     opts = FetchOptions(workers=2, attempts=3, backoff_base=0.05, backoff_max=0.1, show_progress=False,
-                        on_progress=on_progress)
+                        on_progress=on_progress, **(RANGED if ranged else {}))
     try:
         with pytest.raises(FetchError, match=rf"failed 3 times on 127.0.0.1:{port}") as err:
             fetch(sshd.url(product), landing, key_env, opts)
         assert "run again" in str(err.value)
-        assert not final.exists()
+        # Ranges already buffered by the client may complete the big file before the end; if its final
+        # name exists, it holds the whole file (never a part).
+        assert not final.exists() or filecmp.cmp(final, big, shallow=False)
         assert no_part_files(landing) == []
         assert not list((landing / ".fetch-state").glob("*.json"))  # only a successful run records state
     finally:
@@ -422,6 +434,32 @@ def test_server_gone_for_good_fails_clearly_and_leaves_no_partial_file(
     # Back online: the next run completes.
     result = fetch(sshd.url(product), landing, key_env, FAST)
     assert_same_tree(result.product_dir, product)
+
+
+def test_a_file_replaced_during_a_ranged_download_is_fetched_again_whole(
+    sshd: Sshd, product: Path, key_env: Settings
+) -> None:
+    """The ranges already read belong to the old version: mixing them with the new one would be a corrupt
+    file of the right size. The ranges that see the change stop, and the file is fetched again whole."""
+    big = _add_big_file(product)
+    replaced: list[bool] = []
+    once = threading.Lock()
+
+    def on_progress(rel: str, done: int, size: int) -> None:
+        if rel == "observations/observations.work.csv" and done > size // 4 and once.acquire(False):
+            replaced.append(True)
+            new = big.with_name("new.tmp")
+            new.write_bytes(os.urandom(BIG + 4096))
+            os.utime(new, (1_800_000_000, 1_800_000_000))
+            new.rename(big)  # readers of the old version keep their open handle: a real mid-run change
+
+    opts = FetchOptions(workers=3, attempts=3, backoff_base=0.05, backoff_max=0.1, show_progress=False,
+                        on_progress=on_progress, **RANGED)
+    result = fetch(sshd.url(product), key_env.landing, key_env, opts)
+    assert replaced
+    assert_same_tree(result.product_dir, product)
+    assert (result.product_dir / "observations" / big.name).stat().st_size == BIG + 4096
+    assert no_part_files(key_env.landing) == []
 
 
 def test_a_second_fetch_of_the_same_mirror_at_the_same_time_is_refused(
