@@ -11,11 +11,17 @@ from . import config as cfg
 
 
 def _cmd_build(args: argparse.Namespace) -> None:
-    from .pipeline import build
+    import uuid
+
+    from .pipeline import RunSummary, build
 
     t0 = time.perf_counter()
-    summary = build(cfg.from_env())
-    summary.render()
+    summary = RunSummary(load_id=uuid.uuid4().hex)
+    try:
+        build(cfg.from_env(), summary)
+    finally:
+        if summary.stages:  # what ran before a failure is worth showing too
+            summary.render()
     print(f"build succeeded in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
 

@@ -120,11 +120,12 @@ def validate(layer: str, settings: Settings, summary: RunSummary) -> None:
         raise PipelineError(f"{layer} layer failed validation:\n{report.text()}")
 
 
-def build(settings: Settings) -> RunSummary:
+def build(settings: Settings, summary: RunSummary | None = None) -> RunSummary:
+    """Run the whole job. Pass a `summary` to keep the figures of a run that fails half-way."""
     from .lock import run_lock
 
     settings = effective_settings(settings)
-    summary = RunSummary(load_id=uuid.uuid4().hex)
+    summary = summary or RunSummary(load_id=uuid.uuid4().hex)
     # One run at a time for the whole job: a second run would reload raw under a running dbt or export.
     with run_lock(settings.warehouse):
         _build_locked(settings, summary)

@@ -108,3 +108,55 @@ def test_a_real_product_without_district_id_fails_before_loading(tmp_path: Path)
     assert proc.returncode == 1
     assert "EDFI_DISTRICT_ID is not set" in proc.stderr
     assert not (tmp_path / "warehouse" / "edreflect.duckdb").exists()
+
+
+def _broken_copy(tmp_path: Path, relative: str, old: str, new: str) -> Path:
+    import shutil
+
+    product = tmp_path / "product"
+    shutil.copytree(PROJECT_ROOT / "tests" / "fixtures" / "example_product", product)
+    path = product / relative
+    text = path.read_text(encoding="utf-8-sig")
+    assert old in text, f"the fixture no longer holds {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return product
+
+
+def _user_ids() -> list[str]:
+    import csv
+
+    with open(PROJECT_ROOT / "tests/fixtures/example_product/users/users.csv", encoding="utf-8-sig") as fh:
+        return [row["_id"] for row in csv.DictReader(fh)]
+
+
+def test_duplicate_ids_stop_the_build_at_the_raw_layer_and_publish_nothing(tmp_path: Path) -> None:
+    first, second = _user_ids()[:2]
+    product = _broken_copy(tmp_path, "users/users.csv", second, first)
+    proc = run_build(
+        tmp_path, DATA_PRODUCT=str(product), EDFI_DISTRICT_ID="3100042", EDFI_SCHOOL_YEARS="2025"
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "raw layer failed validation" in proc.stderr
+    assert "users" in proc.stderr and first in proc.stderr
+    assert "dbt build" not in proc.stderr, "the layers after raw must not run"
+    assert not (tmp_path / "edfi").exists(), "a failed run must publish nothing"
+
+
+@pytest.mark.slow
+def test_a_bad_enumeration_stops_the_build_at_staging_and_publishes_nothing(tmp_path: Path) -> None:
+    product = _broken_copy(tmp_path, "groups/groups.csv", ",learner,", ",learners,")
+    proc = run_build(
+        tmp_path, DATA_PRODUCT=str(product), EDFI_DISTRICT_ID="3100042", EDFI_SCHOOL_YEARS="2025"
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "dbt build failed" in proc.stderr
+    assert "accepted_values_stg_edreflect__groups_type" in proc.stderr
+    assert not (tmp_path / "edfi").exists(), "a failed run must publish nothing"
+    con = duckdb.connect(str(tmp_path / "warehouse" / "edreflect.duckdb"), read_only=True)
+    try:
+        state = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'edfi_state'"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert state == 0, "no identity-mapping state may be written by a failed run"
