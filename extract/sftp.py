@@ -369,6 +369,7 @@ class Connection:
             if length > 0:
                 _prefetch(fh, start, start + length)
             while written < length:
+                # 4 requests per call: measured faster than 1 (more calls) and than 16 (bigger joins).
                 data = fh.read(min(4 * self.read_size, length - written))
                 if not data:
                     break
