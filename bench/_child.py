@@ -17,9 +17,8 @@ from typing import Any
 
 
 def _fetch(args: dict[str, Any]) -> dict[str, Any]:
-    from extract.fetch import fetch
-
     from extract import config as cfg
+    from extract.fetch import fetch
 
     settings = cfg.from_env()
     t0 = time.perf_counter()
