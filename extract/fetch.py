@@ -475,6 +475,14 @@ class _Fetcher:
                 return action()
             except FetchError:
                 raise
+            except FileNotFoundError as e:
+                # Listed moments ago, gone now: the delivery is changing under us. Reconnecting cannot
+                # bring the file back, and loading the rest would mix two deliveries.
+                raise FetchError(
+                    f"{what}: the server no longer has it ({e.strerror or e}); it was in the listing at the "
+                    f"start of this run, so the delivery changed while it was being fetched. Wait until the "
+                    f"vendor has finished the delivery, then run again (nothing of this run is loaded)."
+                ) from None
             except TRANSIENT_ERRORS as e:
                 last = e
                 self._drop_conn()

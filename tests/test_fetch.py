@@ -19,6 +19,7 @@ import pytest
 from _sshd import Sshd, running_sshd
 
 from extract import contract
+from extract import fetch as fetch_module
 from extract.config import Settings
 from extract.fetch import FetchError, FetchOptions, _unsafe_reason, fetch, inside
 
@@ -462,6 +463,48 @@ def test_a_file_replaced_during_a_ranged_download_is_fetched_again_whole(
     assert_same_tree(result.product_dir, product)
     assert (result.product_dir / "observations" / big.name).stat().st_size == BIG + 4096
     assert no_part_files(key_env.landing) == []
+
+
+@pytest.mark.parametrize("ranged", [False, True], ids=["whole", "ranged"])
+def test_a_file_removed_between_listing_and_reading_stops_the_run_clearly(
+    sshd: Sshd,
+    product: Path,
+    key_env: Settings,
+    ranged: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The vendor removes a file after our listing: retrying cannot bring it back, and loading the rest
+    would mix two deliveries. The run stops at once naming the file; nothing partial is left."""
+    caplog.set_level(logging.WARNING)
+    big = _add_big_file(product)
+    saved = big.read_bytes()
+    landing = key_env.landing
+    final = landing / f"127.0.0.1_{sshd.port}" / product.relative_to("/") / "observations" / big.name
+    listed = fetch_module._Fetcher.list_remote
+    removed: list[int] = []
+
+    def list_then_remove(self: fetch_module._Fetcher) -> list[fetch_module.RemoteFile]:
+        files = listed(self)
+        if not removed:  # only the first run's listing is followed by the removal
+            removed.append(len(files))
+            big.unlink()
+        return files
+
+    monkeypatch.setattr(fetch_module._Fetcher, "list_remote", list_then_remove)
+    opts = FetchOptions(workers=2, attempts=5, backoff_base=0.05, backoff_max=0.1, show_progress=False,
+                        **(RANGED if ranged else {"range_threshold": 2**40}))
+    with pytest.raises(FetchError, match=r"observations/observations\.work\.csv.*no longer has it") as err:
+        fetch(sshd.url(product), landing, key_env, opts)
+    assert removed == [87] and "run again" in str(err.value)
+    assert "reconnecting" not in caplog.text  # permanent: no retries
+    assert not final.exists()
+    assert no_part_files(landing) == []
+    assert not list((landing / ".fetch-state").glob("*.json"))  # only a successful run records state
+    # The vendor finishes the delivery: the next run fetches the whole tree.
+    big.write_bytes(saved)
+    result = fetch(sshd.url(product), landing, key_env, opts)
+    assert_same_tree(result.product_dir, product)
 
 
 def test_a_second_fetch_of_the_same_mirror_at_the_same_time_is_refused(
