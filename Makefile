@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_WORKERS ?= 2
 export DATA_PRODUCT WAREHOUSE EDFI_OUTPUT EDFI_DISTRICT_ID EDFI_SCHOOL_YEARS
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -23,9 +24,10 @@ venv: $(STAMP)
 build: $(STAMP)
 	$(PY) -m extract build
 
-## test: the whole test suite (starts its own OpenSSH server on 127.0.0.1)
+## test: the whole test suite (starts its own OpenSSH server on 127.0.0.1); TEST_WORKERS processes, one
+## test file each (files share module fixtures such as a built warehouse)
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## extract: download the data product (SFTP or folder) and land it in raw, nothing else
 extract: $(STAMP)
@@ -56,7 +58,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 lock:
-	$(PYTHON) -m venv /tmp/edreflect-lock && /tmp/edreflect-lock/bin/pip install -q . && \
+	$(PYTHON) -m venv /tmp/edreflect-lock && /tmp/edreflect-lock/bin/pip install -q '.[dev]' && \
 	/tmp/edreflect-lock/bin/pip freeze --exclude edreflect-edfi > requirements.lock
 
 clean:
