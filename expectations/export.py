@@ -23,7 +23,7 @@ from .model import ERROR, LayerBatch
 from .sql import relations
 
 PAYLOADS = "edfi_state.pending_payloads"
-COHORT_STATE = "edfi_state.cohort_identity"
+COHORT_STATE = "edfi_state.desired_cohorts"  # what the API holds once this plan is applied
 DESCRIPTORS_CSV = PROJECT_ROOT / "seeds" / "edfi_descriptors.csv"
 COHORT_TYPE = "uri://ed-fi.org/CohortTypeDescriptor#Other"
 COHORTS, ASSOCIATIONS = "cohorts", "staffCohortAssociations"

@@ -1,14 +1,15 @@
-"""The main job: fetch -> land raw -> validate -> dbt -> validate -> render Ed-Fi -> validate -> commit.
+"""The main job: fetch -> land raw -> validate -> dbt -> validate -> render Ed-Fi -> validate -> publish.
 
-Each layer is validated right after it is built; a failure stops the later layers, nothing is written to
-the Ed-Fi output folder and the identity-mapping state stays as it was.
+Everything happens in a private copy of the warehouse (`extract.warehouse`); each layer is validated right
+after it is built. A failure anywhere discards the copy: the live warehouse, the Ed-Fi output folder and
+the delivery state stay exactly as they were, for readers too.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -29,6 +30,12 @@ class RunSummary:
     load_id: str
     stages: dict[str, float] = field(default_factory=dict)
     figures: dict[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        """A warning is listed at the end of the run, not only counted."""
+        self.warnings.append(message)
+        console.print(f"[yellow]warning: {message}")
 
     def timed(self, name: str):
         summary = self
@@ -53,6 +60,8 @@ class RunSummary:
             table.add_row(f"time: {k}", f"{v:.1f} s")
         table.add_row("time: total", f"{sum(self.stages.values()):.1f} s")
         console.print(table)
+        for w in self.warnings:
+            console.print(f"[yellow]warning: {w}")
 
 
 def resolve_product(settings: Settings, summary: RunSummary) -> Path:
@@ -103,9 +112,27 @@ def extract_and_load(settings: Settings, summary: RunSummary) -> None:
     summary.figures["rows landed"] = res.rows_landed
     summary.figures["rows rejected"] = res.rows_rejected
     if res.rows_rejected:
-        console.print(
-            f"[yellow]{res.rows_rejected} row(s) rejected: see raw._rejects (load_id {res.load_id})"
-        )
+        _list_rejects(settings, res.load_id, res.rows_rejected, summary)
+
+
+def _list_rejects(settings: Settings, load_id: str, count: int, summary: RunSummary, limit: int = 10) -> None:
+    """Each rejected row is a warning with its file, line, column and reason (the first few listed)."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            """select source_file, line, column_name, reason from raw._rejects where load_id = ?
+               order by source_file, line limit ?""",
+            [load_id, limit],
+        ).fetchall()
+    finally:
+        con.close()
+    for file, line, column, reason in rows:
+        col = f", column {column}" if column else ""
+        summary.warn(f"{file}: line {line}{col}: row rejected: {reason}")
+    if count > len(rows):
+        summary.warn(f"... {count - len(rows)} more rejected row(s): see raw._rejects (load_id {load_id})")
 
 
 def validate(layer: str, settings: Settings, summary: RunSummary) -> None:
@@ -118,25 +145,50 @@ def validate(layer: str, settings: Settings, summary: RunSummary) -> None:
     )
     if report.errors:
         raise PipelineError(f"{layer} layer failed validation:\n{report.text()}")
+    for failure in report.failures:  # warnings only here: listed, not only counted
+        summary.warn(failure.line().strip())
 
 
 def build(settings: Settings, summary: RunSummary | None = None) -> RunSummary:
-    """Run the whole job. Pass a `summary` to keep the figures of a run that fails half-way."""
+    """Run the whole job, all or nothing. Pass a `summary` to keep the figures of a run that fails."""
     from .lock import run_lock
+    from .warehouse import workspace
 
     settings = effective_settings(settings)
     summary = summary or RunSummary(load_id=uuid.uuid4().hex)
     # One run at a time for the whole job: a second run would reload raw under a running dbt or export.
-    with run_lock(settings.warehouse):
-        _build_locked(settings, summary)
+    with run_lock(settings.warehouse), workspace(settings.warehouse, output=settings.edfi_output) as ws:
+        _build_locked(replace(settings, warehouse=ws.work), summary, ws)
     return summary
 
 
-def _build_locked(settings: Settings, summary: RunSummary) -> None:
+def _check_school_years(settings: Settings, summary: RunSummary) -> None:
+    """A configured school year with no group in the delivery is a warning (likely a typo in the years)."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        years = {
+            str(y).strip()
+            for (y,) in con.execute('select distinct "schoolYear" from raw.groups').fetchall()
+            if y is not None
+        }
+    finally:
+        con.close()
+    missing = [y for y in settings.school_years or () if str(y) not in years]
+    if missing:
+        summary.warn(
+            f"EDFI_SCHOOL_YEARS: the delivery has no group in school year(s) {', '.join(map(str, missing))} "
+            f"(its groups are in {', '.join(sorted(years)) or 'no school year'}); nothing is sent for them"
+        )
+
+
+def _build_locked(settings: Settings, summary: RunSummary, ws) -> None:
     from .dbt import run_dbt
-    from .edfi_export import commit_state, render
+    from .edfi_export import render
 
     extract_and_load(settings, summary)
+    _check_school_years(settings, summary)
     validate("raw", settings, summary)
     with summary.timed("dbt build"):
         run_dbt(["build"], settings)
@@ -144,7 +196,8 @@ def _build_locked(settings: Settings, summary: RunSummary) -> None:
     validate("marts", settings, summary)
     with summary.timed("render Ed-Fi"):
         export = render(settings, load_id=summary.load_id)
+    ws.output_staging = export.staging_dir
     validate("export", settings, summary)
-    with summary.timed("publish Ed-Fi"):
-        commit_state(settings, export)
+    with summary.timed("publish"):
+        ws.publish()
     summary.figures.update(export.figures())

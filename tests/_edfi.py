@@ -18,7 +18,9 @@ import duckdb
 
 from extract.config import Settings
 from extract.dbt import run_dbt
+from extract.edfi_export import EdfiExport, render
 from extract.load import load_product
+from extract.warehouse import workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"
@@ -245,14 +247,26 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def state(settings: Settings) -> dict[str, list[tuple]]:
+    """The delivery state: what the API accepted and what the last build wants (without timestamps)."""
     con = duckdb.connect(str(settings.warehouse))
     try:
         return {
-            t: con.execute(f"select * exclude (sent_at) from edfi_state.{t} order by all").fetchall()
-            for t in ("cohort_identity", "staff_cohort_association_identity")
+            "accepted": con.execute(
+                "select * exclude (accepted_at) from edfi_state.accepted order by all"
+            ).fetchall(),
+            "desired": con.execute("select * from edfi_state.desired order by all").fetchall(),
         }
     finally:
         con.close()
+
+
+def publish_render(settings: Settings, load_id: str) -> EdfiExport:
+    """Render the Ed-Fi export in a copy of the warehouse and publish it, as a build's last step does."""
+    with workspace(settings.warehouse, copy_all=True, output=settings.edfi_output) as ws:
+        export = render(replace(settings, warehouse=ws.work), load_id)
+        ws.output_staging = export.staging_dir
+        ws.publish()
+    return export
 
 
 def with_years(settings: Settings, years: tuple[int, ...]) -> Settings:

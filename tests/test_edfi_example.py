@@ -11,6 +11,7 @@ from _edfi import (
     DISTRICT,
     EXAMPLE_PRODUCT,
     dbt_args,
+    publish_render,
     read_jsonl,
     rows,
     settings_for,
@@ -19,7 +20,7 @@ from _edfi import (
 from jsonschema import Draft202012Validator, FormatChecker
 
 from extract.dbt import run_dbt
-from extract.edfi_export import EdfiExportError, commit_state, load_schema, render
+from extract.edfi_export import EdfiExportError, load_schema, render
 from extract.load import load_product
 
 pytestmark = pytest.mark.slow
@@ -36,8 +37,7 @@ def example(tmp_path_factory: pytest.TempPathFactory):
     settings = replace(settings_for(tmp), data_product=str(EXAMPLE_PRODUCT))
     load_product(EXAMPLE_PRODUCT, settings.warehouse)
     run_dbt(dbt_args(tmp, "build"), settings, quiet=True)  # with the shipped seeds
-    export = render(settings, load_id="example-1")
-    commit_state(settings, export)
+    export = publish_render(settings, load_id="example-1")
     return settings, export
 
 

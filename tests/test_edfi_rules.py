@@ -19,6 +19,7 @@ from _edfi import (
     land_and_build,
     memberships,
     oid,
+    publish_render,
     read_jsonl,
     rebuild_models,
     rows,
@@ -31,7 +32,7 @@ from _edfi import (
 from jsonschema import Draft202012Validator, FormatChecker
 
 from extract.dbt import DbtError
-from extract.edfi_export import EdfiExportError, commit_state, load_schema, render
+from extract.edfi_export import EdfiExportError, load_schema, render
 
 pytestmark = pytest.mark.slow
 
@@ -106,8 +107,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     settings = settings_for(tmp)
     write_xwalks(settings, overrides=[("group_id", "g15", None), ("group_id", "g16", "Other")])
     land_and_build(tmp, settings, custom_xwalks=True)
-    export = render(settings, load_id="rules-run-1")
-    commit_state(settings, export)
+    export = publish_render(settings, load_id="rules-run-1")
     return tmp, settings, export
 
 
@@ -284,8 +284,7 @@ def test_max_length_36(built, tmp_path: Path) -> None:
     shutil.copy(settings.warehouse, tmp_path / "warehouse.duckdb")
     s36 = replace(settings_for(tmp_path, max_length=36), data_product=settings.data_product)
     rebuild_models(tmp_path, s36)
-    export = render(s36, load_id="rules-36")
-    commit_state(s36, export)
+    export = publish_render(s36, load_id="rules-36")
     posted = _by_identifier(s36.edfi_output / "2025" / "cohorts.jsonl")
     assert set(posted) == {"Twenty-one characters", "Thirty-six characters is the limit!!"}
     codes = {(e["code"], e["groupId"]) for e in export.summary["errors"] if e["resource"] == "cohorts"}

@@ -27,5 +27,5 @@
 {% test edfi_max_length(model, column_name, max_length) %}
     select {{ column_name }} as value
     from {{ model }}
-    where {{ dbt.length(column_name) }} > {{ max_length }}
+    where {{ edfi_utf16_length(column_name) }} > {{ max_length }}
 {% endtest %}

@@ -82,8 +82,8 @@ shaped as (
         ---------- rule checks
         mapped.cohort_type_code is not null as is_mapped,
         {{ edfi_school_year_is_configured('mapped.school_year') }} as is_school_year_configured,
-        {{ dbt.length(edfi_trim('mapped.name')) }} as cohort_identifier_length,
-        {{ dbt.length("nullif(" ~ edfi_trim('mapped.description') ~ ", '')") }} as cohort_description_length
+        {{ edfi_utf16_length(edfi_trim('mapped.name')) }} as cohort_identifier_length,
+        {{ edfi_utf16_length("nullif(" ~ edfi_trim('mapped.description') ~ ", '')") }} as cohort_description_length
 
     from mapped
     left join descriptors as scope_descriptors

@@ -62,9 +62,10 @@ checked as (
 
     select
         joined.*,
-        {{ dbt.length('joined.staff_unique_id') }} > 32 as is_staff_unique_id_too_long,
+        {{ edfi_utf16_length('joined.staff_unique_id') }} > 32 as is_staff_unique_id_too_long,
         {#- Two memberships giving the same association (the same user twice, or two users sharing a state
-            staff id) would be one Ed-Fi record: the earliest beginDate is kept, the others are skipped. #}
+            staff id, compared ignoring case as the API compares keys) would be one Ed-Fi record: the earliest
+            beginDate is kept, the others are skipped. #}
         row_number() over (
             partition by
                 joined.group_id,
@@ -73,7 +74,7 @@ checked as (
                         and joined.is_user_found
                         and not joined.is_user_deleted
                         and joined.cohort_outcome = 'sent'
-                        then joined.staff_unique_id
+                        then lower(joined.staff_unique_id)
                     else joined.user_id
                 end,
                 case when joined.staff_unique_id is null then joined.array_index end

@@ -1,0 +1,158 @@
+"""All or nothing: a run builds beside the live warehouse and swaps it in only when everything passed.
+
+A build lands raw, runs dbt, renders the Ed-Fi export and records state in a new DuckDB file next to the
+live one (`<warehouse>.next`), then publishes with two renames: the Ed-Fi output folder, then the file
+(`os.replace` is atomic on one file system). A run that fails anywhere deletes its copy: the live
+warehouse, the output folder and the state are exactly as they were. Readers never see a half-built
+warehouse and never block a build: they hold the old file (its inode stays valid until they close it) and
+the build never opens the live file for writing.
+
+What outlives a run is carried into the new file: the Ed-Fi delivery state (`edfi_state`), the validation
+history (`quality`) and the raw manifests (`raw._loads`, `raw._rejects`, `raw._drift`, `raw._load_failures`).
+Everything else is rebuilt from the delivery, so stale objects never linger. `send` and `resync` change
+only the state: they work on a full copy of the live file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+CARRIED_SCHEMAS = ("edfi_state", "quality")
+CARRIED_RAW = ("_loads", "_rejects", "_drift", "_load_failures")
+
+
+class WarehouseError(RuntimeError):
+    """The live warehouse cannot be read or replaced; the message says which file and what to do."""
+
+
+@dataclass
+class Workspace:
+    """A run's private copy of the warehouse and, when it renders one, its Ed-Fi output folder."""
+
+    live: Path
+    work: Path
+    output: Path | None = None
+    output_staging: Path | None = None
+
+    def publish(self) -> None:
+        """Swap the output folder and then the warehouse in; undo the folder if the file cannot follow."""
+        _checkpoint(self.work)
+        backup = None
+        if self.output is not None and self.output_staging is not None and self.output_staging.exists():
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            if self.output.exists():
+                backup = self.output.with_name(self.output.name + ".old")
+                shutil.rmtree(backup, ignore_errors=True)
+                self.output.rename(backup)
+            self.output_staging.rename(self.output)
+        try:
+            os.replace(self.work, self.live)
+        except OSError as exc:
+            if self.output_staging is not None and self.output is not None and self.output.exists():
+                self.output.rename(self.output_staging)
+                if backup is not None:
+                    backup.rename(self.output)
+            raise WarehouseError(
+                f"could not replace the warehouse {self.live}: {exc.strerror or exc}"
+            ) from None
+        _remove(self.live.with_name(self.live.name + ".wal"))  # a crashed writer's log of the old file
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+
+    def discard(self) -> None:
+        _remove(self.work)
+        _remove(self.work.with_name(self.work.name + ".wal"))
+        if self.output_staging is not None:
+            shutil.rmtree(self.output_staging, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold the write-ahead log into the file, so the renamed file is whole on its own."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def work_path(live: Path) -> Path:
+    return live.with_name(live.name + ".next")
+
+
+def _carry(live: Path, work: Path) -> None:
+    """Copy what outlives a run from the live warehouse into the new file."""
+    con = duckdb.connect(str(work))
+    try:
+        try:
+            con.execute(f"attach '{_sql_path(live)}' as live (read_only)")
+        except duckdb.Error as exc:
+            raise WarehouseError(
+                f"cannot read the live warehouse {live} to carry its Ed-Fi state and history over: {exc}. "
+                "If another program holds it open for writing, close that program and run again."
+            ) from None
+        tables = con.execute(
+            """select schema_name, table_name from duckdb_tables()
+               where database_name = 'live'
+                 and (schema_name in (select unnest(?))
+                      or (schema_name = 'raw' and table_name in (select unnest(?))))
+               order by all""",
+            [list(CARRIED_SCHEMAS), list(CARRIED_RAW)],
+        ).fetchall()
+        from .edfi_plan import ensure_state
+
+        ensure_state(con)  # the state tables with their keys; carried rows go into them by column name
+        have = {
+            tuple(r)
+            for r in con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+            ).fetchall()
+        }
+        for schema, table in tables:
+            source = f'live."{schema}"."{table}"'
+            con.execute(f'create schema if not exists "{schema}"')
+            if (schema, table) in have:
+                con.execute(f'insert into "{schema}"."{table}" by name select * from {source}')
+            else:
+                con.execute(f'create table "{schema}"."{table}" as select * from {source}')
+        con.execute("detach live")
+    finally:
+        con.close()
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+@contextlib.contextmanager
+def workspace(live: Path, *, copy_all: bool = False, output: Path | None = None) -> Iterator[Workspace]:
+    """A private copy of the warehouse for one run (the caller holds the run lock and calls `publish`).
+
+    `copy_all` copies the whole live file (for runs that change only part of it); otherwise the copy
+    starts empty with the carried tables. Whatever is not published is removed on the way out.
+    """
+    live = Path(live)
+    if live.exists() and not live.is_file():
+        raise WarehouseError(f"WAREHOUSE={live} is not a file: point WAREHOUSE at a .duckdb file path")
+    ws = Workspace(live=live, work=work_path(live), output=output)
+    ws.discard()  # what a killed run left behind
+    try:
+        if live.exists() and copy_all:
+            shutil.copyfile(live, ws.work)
+        elif live.exists():
+            _carry(live, ws.work)
+        yield ws
+    finally:
+        if ws.work.exists():
+            ws.discard()
