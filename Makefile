@@ -8,10 +8,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 2
 export DATA_PRODUCT WAREHOUSE EDFI_OUTPUT EDFI_DISTRICT_ID EDFI_SCHOOL_YEARS
+export EDFI_COHORT_ID_MAX_LENGTH LANDING_DIR EDFI_API_URL EDFI_RESOURCES EDFI_ALLOW_DELETES
+export EDFI_DELETE_THRESHOLD EDFI_VERIFY_SSL STRICT
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build test venv extract load sample dbt docs serve-docs generate lint bench clean lock
+.PHONY: build test venv extract load sample dbt docs serve-docs generate lint bench clean lock send resync
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +40,18 @@ SAMPLE_EDUCATORS ?= 60
 sample: $(STAMP)
 	$(PY) -m extract sample --educators $(SAMPLE_EDUCATORS)
 
-## dbt: run `dbt build` alone on the current warehouse
+## dbt: run `dbt build` alone on the current warehouse (holds the run lock, like build)
 dbt: $(STAMP)
 	$(PY) -m extract dbt build
+
+## send: send the rendered Ed-Fi JSONL to the Ed-Fi API (EDFI_API_URL; EDFI_CLIENT_ID and
+## EDFI_CLIENT_SECRET come from the environment only, never from this file)
+send: $(STAMP)
+	$(PY) -m extract send
+
+## resync: reconcile the identity-mapping state with what the Ed-Fi API holds
+resync: $(STAMP)
+	$(PY) -m extract resync
 
 ## generate: regenerate the staging models, sources and YAML from seeds/edreflect_contract.csv
 generate: $(STAMP)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,38 @@ from pathlib import Path
 
 class RunLockedError(RuntimeError):
     """Another run holds the warehouse; the message says which process and what to do."""
+
+
+class WarehouseFolderError(RuntimeError):
+    """The warehouse folder cannot hold the run lock (read-only, a file in the way, ...): says how to fix."""
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another program (not a pipeline run) has the DuckDB warehouse open; says which and what to do."""
+
+
+_WHY = {
+    errno.EROFS: "is on a read-only file system",
+    errno.EACCES: "is not writable by this user",
+    errno.EPERM: "does not allow new files",
+    errno.ENOTDIR: "cannot be a folder: part of its path is a file",
+    errno.EEXIST: "is a file, not a folder",
+    errno.ENOSPC: "is on a full disk",
+    errno.EDQUOT: "is over its disk quota",
+    errno.ENOENT: "does not exist and cannot be created",
+}
+
+
+def _folder_error(path: Path, exc: OSError) -> WarehouseFolderError:
+    folder = path.parent
+    why = _WHY.get(exc.errno or 0, f"refuses the lock file ({exc.strerror or exc})")
+    if exc.errno == errno.ENOENT and folder.is_dir():  # e.g. /proc: the folder is there, new files are not
+        why = f"refuses new files ({exc.strerror})"
+    return WarehouseFolderError(
+        f"cannot create the run lock {path}: the warehouse folder {folder} {why}. Every run creates "
+        f"`<warehouse>.lock` beside the DuckDB file, so the folder must be writable: set WAREHOUSE to a file "
+        f"in a writable folder (e.g. WAREHOUSE=$HOME/edreflect/edreflect.duckdb) or make {folder} writable."
+    )
 
 
 def lock_path(warehouse: Path) -> Path:
@@ -42,8 +75,11 @@ def run_lock(warehouse: Path) -> Iterator[Path]:
     description, and flock conflicts between descriptions).
     """
     path = lock_path(Path(warehouse))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _folder_error(path, exc) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -65,3 +101,44 @@ def run_lock(warehouse: Path) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+_DUCKDB_CONFLICT = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+_DUCKDB_FILE = re.compile(r'Could not set lock on file "(?P<file>[^"]*)"')
+
+
+def describe_open_elsewhere(duckdb_message: str, warehouse: Path | None = None) -> str | None:
+    """A clear message for DuckDB's "Could not set lock on file" error (also when wrapped in another
+    error's text, as dbt does), or None for any other error."""
+    f = _DUCKDB_FILE.search(duckdb_message)
+    if f is None:
+        return None
+    m = _DUCKDB_CONFLICT.search(duckdb_message)
+    holder = f"process {m['pid']} ({m['program']})" if m else "another program"
+    stop = f"or stop process {m['pid']}" if m else "or stop that program"
+    return (
+        f"the warehouse {warehouse or f['file']} is open in {holder}, e.g. a DuckDB shell, a notebook or a "
+        f"BI tool. DuckDB lets only one program write to it, and nothing else may have it open while a run "
+        f"writes: close that connection ({stop}) and run again."
+    )
+
+
+def check_not_open_elsewhere(warehouse: Path) -> None:
+    """Raise `WarehouseBusyError` if another program has the DuckDB file open (even read-only).
+
+    Call it while holding the run lock, before the first stage that writes: without it, dbt finds out only
+    after parsing the project and prints DuckDB's error wrapped in hundreds of lines of traceback. A missing
+    warehouse is fine (the run creates it). Other DuckDB errors (not a database, another version) are left
+    to the stage that opens it for real.
+    """
+    warehouse = Path(warehouse)
+    if not warehouse.is_file():
+        return
+    import duckdb
+
+    try:
+        duckdb.connect(str(warehouse), read_only=False).close()
+    except duckdb.Error as exc:
+        message = describe_open_elsewhere(str(exc), warehouse)
+        if message is not None:
+            raise WarehouseBusyError(message) from None

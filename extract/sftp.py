@@ -75,29 +75,55 @@ def is_sftp_url(source: str) -> bool:
 
 
 def parse_sftp_url(source: str) -> SftpTarget:
-    parts = urlsplit(source.strip())
-    if parts.password is not None:
+    """`sftp://user@host[:port]/path` (scheme in any case; IPv6 hosts in brackets) or `SftpError` saying
+    what is wrong with it. Never echoes a URL that holds a password."""
+    expected = "expected sftp://user@host[:port]/folder"
+    try:
+        parts = urlsplit(source.strip())
+        has_password = parts.password is not None
+    except ValueError:
+        netloc = source.strip().partition("://")[2].split("/", 1)[0]
+        parts, has_password = None, "@" in netloc and ":" in netloc.rsplit("@", 1)[0]
+    if has_password:
         # Do not echo the URL: it holds the password.
         raise SftpError(
             "DATA_PRODUCT holds a password in the sftp:// URL; remove it from the URL and set SFTP_PASSWORD "
             "in the environment instead (URLs end up in shell history and logs)."
         )
     shown = source.strip()  # safe to echo: it holds no password (checked above)
+    if parts is None:  # urlsplit refuses it, e.g. an unclosed `[` of an IPv6 address
+        raise SftpError(
+            f"DATA_PRODUCT={shown!r} is not a well-formed URL (an IPv6 host must be in brackets, "
+            f"e.g. sftp://user@[::1]:22/folder); {expected}"
+        )
+    if parts.scheme.lower() != "sftp":
+        raise SftpError(f"DATA_PRODUCT={shown!r} is not an sftp:// URL; {expected}")
     if not parts.hostname:
-        raise SftpError(f"DATA_PRODUCT {shown!r} has no host; expected sftp://user@host[:port]/folder")
+        raise SftpError(f"DATA_PRODUCT={shown!r} has no host; {expected}")
     if not parts.username:
-        raise SftpError(f"DATA_PRODUCT {shown!r} has no user name; expected sftp://user@host[:port]/folder")
+        raise SftpError(f"DATA_PRODUCT={shown!r} has no user name; {expected}")
     try:
-        port = parts.port or 22
+        port = parts.port
     except ValueError:
-        raise SftpError(f"DATA_PRODUCT {shown!r} has an invalid port; expected 1-65535") from None
+        port = -1
+    if port is None:
+        port = 22
+    elif not 1 <= port <= 65535:  # port 0 is a typo, not "the default"
+        raise SftpError(
+            f"DATA_PRODUCT={shown!r} has an invalid port; use a port from 1 to 65535, or none for 22"
+        )
+    if parts.query or parts.fragment:
+        raise SftpError(
+            f"DATA_PRODUCT={shown!r} has `?` or `#` in it; write them as %3F and %23 in a folder name; "
+            f"{expected}"
+        )
     path = unquote(parts.path or "/")
     if path.startswith("/~/"):
         path = path[3:] or "."
     elif path in ("/~", ""):
         path = "."
     if "\x00" in path or ".." in PurePosixPath(path).parts:
-        raise SftpError(f"DATA_PRODUCT {shown!r}: the folder path may not contain `..` or NUL")
+        raise SftpError(f"DATA_PRODUCT={shown!r}: the folder path may not contain `..` or NUL")
     path = path.rstrip("/") or "/"
     return SftpTarget(user=unquote(parts.username), host=parts.hostname, port=port, path=path)
 
