@@ -49,15 +49,18 @@ def _cmd_build(args: argparse.Namespace) -> None:
 
 def _cmd_extract(args: argparse.Namespace) -> None:
     import uuid
+    from dataclasses import replace
 
-    from .lock import check_not_open_elsewhere, run_lock
+    from .lock import run_lock
     from .pipeline import RunSummary, extract_and_load
+    from .warehouse import workspace
 
     settings = cfg.from_env(command="extract")
     summary = RunSummary(load_id=uuid.uuid4().hex)
-    with run_lock(settings.warehouse):
-        check_not_open_elsewhere(settings.warehouse)  # extract writes the live warehouse
-        extract_and_load(settings, summary)
+    # Lands raw in a copy of the whole warehouse, swapped in on success: readers are never blocked.
+    with run_lock(settings.warehouse), workspace(settings.warehouse, copy_all=True) as ws:
+        extract_and_load(replace(settings, warehouse=ws.work), summary)
+        ws.publish()
     summary.render()
 
 

@@ -22,6 +22,15 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
     }
 
 
+def _release_warehouse() -> None:
+    """dbt-duckdb keeps its DuckDB instance open in this process after a run. Close it: the file is then
+    checkpointed (whole without its write-ahead log, ready to be renamed into place), and later
+    connections of this process open the file now at the path instead of a cached, renamed one."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    DuckDBConnectionManager.close_all_connections()
+
+
 def run_dbt(args: Sequence[str], settings: Settings, *, quiet: bool = False) -> object:
     """`dbt <args>` with the project, profile, warehouse and Ed-Fi vars of this run; raises on failure."""
     from dbt.cli.main import dbtRunner
@@ -40,7 +49,10 @@ def run_dbt(args: Sequence[str], settings: Settings, *, quiet: bool = False) -> 
         full += ["--vars", json.dumps(dbt_vars(settings))]
     if quiet:
         full = ["--quiet", *full]
-    res = dbtRunner().invoke(full)
+    try:
+        res = dbtRunner().invoke(full)
+    finally:
+        _release_warehouse()
     if not res.success:
         failed = []
         if res.result is not None and hasattr(res.result, "results"):

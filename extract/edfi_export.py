@@ -301,7 +301,11 @@ def desired_records(
     desired = current[COHORTS] + current[ASSOCIATIONS]
     _check_payloads(desired, settings.cohort_identifier_max_length)
     rendered_ids = {r.identity for r in desired}
-    desired += [r for r in accepted if r.identity in held and r.identity not in rendered_ids]
+    kept = [r for r in accepted if r.identity in held and r.identity not in rendered_ids]
+    # A held association stays only while its cohort does: one whose cohort goes (renamed, deleted) goes
+    # with it, since the API refuses to delete a cohort that an association still references.
+    cohorts = {r.cohort_key for r in desired + kept if r.resource == COHORTS}
+    desired += [r for r in kept if r.resource == COHORTS or r.cohort_key in cohorts]
     return desired, extra_errors, blocked
 
 
@@ -373,7 +377,8 @@ def _volume_drops(con: duckdb.DuckDBPyConnection) -> list[str]:
         return []
     rows = con.execute(
         """with loads as (
-               select load_id, max(loaded_at) as loaded from raw._loads group by 1 order by loaded desc limit 2
+               select load_id, max(loaded_at) as loaded from raw._loads
+               group by 1 order by loaded desc limit 2
            )
            select l.table_name, l.load_id, l.rows_landed, loads.loaded from raw._loads as l
            join loads using (load_id)

@@ -199,9 +199,11 @@ def _read_results(
     delivery: Delivery,
     log: Path,
 ) -> None:
-    """Only lines lightbeam processed and did not list as failed were accepted; if its counts do not add
-    up (it counts some errors without detailing them), nothing of the file is taken as accepted: a repeated
-    send upserts them again, which is harmless."""
+    """A line is accepted only when lightbeam's counts prove it: its failures list names each failed line
+    (file and line number), and the 2xx answers plus the failures must add up to every line. lightbeam
+    0.1.12 loses a dropped connection silently (no failure, no count, exit 0), so when the sum falls
+    short nothing but the named failures is decided: the rest stays to send, and a repeated send upserts
+    it again, which is harmless."""
     stats = (report or {}).get("resources", {}).get(resource)
     if stats is None:
         why = "timed out" if code is None else f"exited with {code}"
@@ -212,16 +214,20 @@ def _read_results(
     for f in stats.get("failures", []):
         for n in f["line_numbers"]:
             failed[int(n)] = (f["status_code"], f["message"])
-    reconciled = stats.get("records_processed") == len(lines) and stats.get("records_failed", 0) == len(
-        failed
-    )
+    succeeded = sum(int(s["count"]) for s in stats.get("successes", []))
+    reconciled = succeeded + len(failed) == len(lines) and stats.get("records_failed", 0) == len(failed)
     for n, (_, a) in enumerate(lines, start=1):
         if n in failed:
             delivery.fail(a, *failed[n])
         elif reconciled:
             delivery.ok(a)
         else:
-            delivery.fail(a, None, f"lightbeam's results do not account for this line (see {log})")
+            delivery.fail(a, None, f"no answer from the API is recorded for this line (see {log})")
+    if not reconciled:
+        raise SendError(
+            f"lightbeam send {resource}: {len(lines) - succeeded - len(failed)} line(s) got no answer "
+            "(the API went away?)"
+        )
 
 
 # ------------------------------------------------------------------------------------------------- send

@@ -150,6 +150,9 @@ def workspace(live: Path, *, copy_all: bool = False, output: Path | None = None)
     try:
         if live.exists() and copy_all:
             shutil.copyfile(live, ws.work)
+            wal = live.with_name(live.name + ".wal")  # committed work a writer has not checkpointed yet
+            if wal.exists():
+                shutil.copyfile(wal, ws.work.with_name(ws.work.name + ".wal"))
         elif live.exists():
             _carry(live, ws.work)
         yield ws
