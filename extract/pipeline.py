@@ -198,6 +198,11 @@ def _build_locked(settings: Settings, summary: RunSummary, ws) -> None:
         export = render(settings, load_id=summary.load_id)
     ws.output_staging = export.staging_dir
     validate("export", settings, summary)
+    if settings.strict and summary.warnings:
+        raise PipelineError(
+            f"STRICT=1 and this run has {len(summary.warnings)} warning(s) (listed above): nothing was "
+            "published. Fix them, or run without STRICT to publish with the warnings."
+        )
     with summary.timed("publish"):
         ws.publish()
     summary.figures.update(export.figures())

@@ -44,6 +44,7 @@ class Workspace:
     def publish(self) -> None:
         """Swap the output folder and then the warehouse in; undo the folder if the file cannot follow."""
         _checkpoint(self.work)
+        check_no_writer(self.live)
         backup = None
         if self.output is not None and self.output_staging is not None and self.output_staging.exists():
             self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +86,23 @@ def _checkpoint(path: Path) -> None:
         con.execute("checkpoint")
     finally:
         con.close()
+
+
+def check_no_writer(live: Path) -> None:
+    """Refuse while another program writes to the live file: its changes would be lost with the old file.
+
+    Readers are fine (they keep the old file); a DuckDB writer holds an exclusive lock that makes a
+    read-only open fail, which is the probe.
+    """
+    if not live.is_file():
+        return
+    try:
+        duckdb.connect(str(live), read_only=True).close()
+    except duckdb.Error as exc:
+        from .lock import describe_open_elsewhere
+
+        message = describe_open_elsewhere(str(exc), live)
+        raise WarehouseError(message or f"cannot open the warehouse {live}: {exc}") from None
 
 
 def work_path(live: Path) -> Path:
@@ -145,6 +163,7 @@ def workspace(live: Path, *, copy_all: bool = False, output: Path | None = None)
     live = Path(live)
     if live.exists() and not live.is_file():
         raise WarehouseError(f"WAREHOUSE={live} is not a file: point WAREHOUSE at a .duckdb file path")
+    check_no_writer(live)
     ws = Workspace(live=live, work=work_path(live), output=output)
     ws.discard()  # what a killed run left behind
     try:
