@@ -7,12 +7,16 @@ Each test copies the contract's example product to a tmp folder, alters one file
 from __future__ import annotations
 
 import csv
+import errno
+import gzip
 import hashlib
+import io
 import shutil
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -244,17 +248,21 @@ def test_malformed_rows_are_quarantined_and_good_rows_land_with_physical_lines(
         b'%s,%s,1,k1,"three\nline\nname",view' % (rid, rid),  # lines 3-5 (good)
         report_row(2) + b",extra",  # line 6: too many fields
         b'%s,%s,3,"k\n3",view' % (rid, rid),  # lines 7-8: too few fields
-        f"{R},{R},4,key4,bad ".encode() + b"\xff,view",  # line 9: invalid UTF-8
+        report_row(4, "bad \x00"),  # line 9: a NUL byte, which DuckDB itself would land
         report_row(5, 'a"b'),  # line 10: literal quote in unquoted field
-        b'%s,%s,6,k6,"never closed,view' % (rid, rid),  # line 11: unterminated quote...
-        report_row(7),  # line 12: ...swallows the rest
-        report_row(8),  # line 13
+        report_row(6, "n\x00") + b",extra",  # line 11: too many fields and a NUL byte: one reject
+        report_row(7),  # line 12
     )
     res = load_product(product, warehouse, load_id="L1")
     landed = rows(
         warehouse, 'select "_index", "reportName", _source_line from raw.groups__reports order by 3'
     )
-    assert landed == [("0", "Report", 2), ("1", "three\nline\nname", 3), ("5", 'a"b', 10)]
+    assert landed == [
+        ("0", "Report", 2),
+        ("1", "three\nline\nname", 3),
+        ("5", 'a"b', 10),
+        ("7", "Report", 12),
+    ]
     rej = rows(
         warehouse,
         "select line, record_number, error_type, column_name, raw_record from raw._rejects "
@@ -263,23 +271,20 @@ def test_malformed_rows_are_quarantined_and_good_rows_land_with_physical_lines(
     assert [(r[0], r[2]) for r in rej] == [
         (6, "TOO MANY COLUMNS"),
         (7, "MISSING COLUMNS"),
-        (9, "INVALID ENCODING"),
-        (11, "UNTERMINATED QUOTE"),
+        (9, "NUL BYTE"),
+        (11, "TOO MANY COLUMNS, NUL BYTE"),
     ]
     assert rej[0][4] == f"{R},{R},2,key2,Report,view,extra"
     assert rej[1][4] == f'{R},{R},3,"k\n3",view'
-    assert "\\xff" in rej[2][4]
-    assert (
-        rej[3][4]
-        == f'{R},{R},6,k6,"never closed,view\n{R},{R},7,key7,Report,view\n{R},{R},8,key8,Report,view'
-    )
+    assert rej[2][3] == "reportName" and rej[2][4] == f"{R},{R},4,key4,bad \\x00,view"
+    assert rej[3][3] == "reportName"
     assert [r[1] for r in rej] == [3, 4, 5, 7]
     assert rows(
         warehouse,
         "select rows_in_file, rows_landed, rows_rejected, status from raw._loads "
         "where table_name = 'groups.reports'",
-    ) == [(7, 3, 4, "loaded_with_rejects")]
-    assert res.rows_rejected == 4 and res.tables["groups.reports"] == 3
+    ) == [(8, 4, 4, "loaded_with_rejects")]
+    assert res.rows_rejected == 4 and res.tables["groups.reports"] == 4
 
 
 def test_crlf_rejects_map_to_physical_lines(product: Path, warehouse: Path):
@@ -464,17 +469,18 @@ def test_huge_rejected_record_is_truncated_in_the_quarantine(
 
     monkeypatch.setattr(extract.load, "_RAW_TEXT_LIMIT", 100)
     rid = R.encode()
+    many_lines = b"\n".join(report_row(i) for i in range(2, 40))
     write_reports(
-        product, report_row(0), b'%s,%s,1,k,"open' % (rid, rid), *[report_row(i) for i in range(2, 40)]
+        product, report_row(0), b'%s,%s,1,k,"open\n%s",view,extra' % (rid, rid, many_lines), report_row(40)
     )
     res = load_product(product, warehouse)
-    assert res.tables["groups.reports"] == 1 and res.rows_rejected == 1
+    assert res.tables["groups.reports"] == 2 and res.rows_rejected == 1
     (raw,) = rows(warehouse, "select raw_record from raw._rejects")[0]
     assert raw.startswith(f'{R},{R},1,k,"open\n{R}') and "[truncated: the record holds about" in raw
     assert rows(
         warehouse,
         "select rows_in_file, rows_landed, rows_rejected from raw._loads where table_name = 'groups.reports'",
-    ) == [(2, 1, 1)]
+    ) == [(3, 2, 1)]
 
 
 @pytest.mark.parametrize("drop", ["first", "last"])
@@ -521,3 +527,280 @@ def test_a_folder_in_place_of_a_file_is_a_clear_error(product: Path, warehouse: 
     (product / "users/users.roles.csv").mkdir()
     with pytest.raises(LoadError, match=r"users/users\.roles\.csv: not a regular file"):
         load_product(product, warehouse)
+
+
+# ------------------------------------------------------------------------------------------ broken deliveries
+
+GROUPS = "users/users.groups.csv"  # _rootId,_parentId,_index,groupId,role,addedAt (addedAt may be empty)
+NOTES = "observations/observations.activityMeetingNotes.content.csv"  # CRLF, a quoted multi-line body
+TRUNCATED = "the file looks truncated (cut short in transfer)"
+REFUSED = "The delivery was refused and nothing was landed: fetch the file again"
+
+
+def raw_snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every row of every table of `raw` (lineage and bookkeeping included) but the failure log."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        names = con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'raw' "
+            "and table_name <> '_load_failures' order by 1"
+        ).fetchall()
+        return {n: sorted(con.execute(f'select * from raw."{n}"').fetchall(), key=repr) for (n,) in names}
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def good(product: Path, warehouse: Path) -> dict[str, list[tuple]]:
+    """The warehouse after a good load of the example product, which the test then breaks."""
+    load_product(product, warehouse, load_id="GOOD")
+    snapshot = raw_snapshot(warehouse)
+    assert len(snapshot) == 87 + 3 and sum(map(len, snapshot.values())) > 300
+    return snapshot
+
+
+def refused(product: Path, warehouse: Path, good: dict[str, list[tuple]], load_id: str = "BAD") -> str:
+    """Load the broken product: it must raise and leave every raw table as it was; returns the message."""
+    with pytest.raises(LoadError) as err:
+        load_product(product, warehouse, load_id=load_id)
+    assert raw_snapshot(warehouse) == good
+    assert rows(warehouse, "select error from raw._load_failures where load_id = ?", [load_id]) == [
+        (f"LoadError: {err.value}",)
+    ]
+    return str(err.value)
+
+
+def cut(product: Path, rel: str, keep: int) -> bytes:
+    """Keep the first `keep` bytes of a file, as an interrupted transfer does; returns what is kept."""
+    data = (product / rel).read_bytes()[:keep]
+    (product / rel).write_bytes(data)
+    return data
+
+
+def test_file_cut_at_half_its_bytes_mid_row_is_refused_as_truncated(product, warehouse, good):
+    kept = cut(product, GROUPS, len((product / GROUPS).read_bytes()) // 2)
+    assert not kept.endswith(b"\n")
+    line = kept.count(b"\n") + 1  # no multi-line field in this file: the last record starts here
+    assert refused(product, warehouse, good) == (
+        f"{GROUPS}: line {line}: {TRUNCATED}: its last record has no line end (the file does not end with "
+        f"LF or CRLF). {REFUSED}"
+    )
+
+
+def test_file_cut_before_an_optional_last_field_is_refused_as_truncated(product, warehouse, good):
+    """`...,learner,` has all six fields (the last one empty): only the missing line end shows the cut."""
+    data = (product / GROUPS).read_bytes()
+    kept = cut(product, GROUPS, data.rindex(b"learner,") + len(b"learner,"))
+    assert kept.count(b"\n") == 5 and len(next(csv.reader([kept.decode().splitlines()[-1]]))) == 6
+    assert refused(product, warehouse, good).startswith(
+        f"{GROUPS}: line 6: {TRUNCATED}: its last record has no"
+    )
+
+
+def test_last_record_with_fewer_fields_than_the_header_is_refused_as_truncated(product, warehouse, good):
+    with open(product / GROUPS, "ab") as fh:
+        fh.write(f"{R},{R},9,{R}\n".encode())  # ends with its line end, but two fields are missing
+    assert refused(product, warehouse, good) == (
+        f"{GROUPS}: line 7: {TRUNCATED}: its last record has 4 of the header's 6 fields. {REFUSED}"
+    )
+
+
+def test_file_cut_inside_a_quoted_multiline_field_is_refused_not_quarantined(product, warehouse, good):
+    """The cut falls right after a line break inside quotes: the file ends with LF, yet the last record's
+    quote never closes. Before, it was one rejected row and every record after the cut silently lost."""
+    data = (product / NOTES).read_bytes()
+    kept = cut(product, NOTES, data.index(b"used well.\n") + len(b"used well.\n"))
+    assert kept.endswith(b"\n")
+    assert refused(product, warehouse, good) == (
+        f"{NOTES}: line 3: {TRUNCATED}: its last record opens a quoted field that is never closed, so it "
+        "runs to the end of the file (if a fresh copy ends the same way, that quote is an export error to "
+        f"report to the vendor). {REFUSED}"
+    )
+
+
+def test_crlf_file_cut_between_cr_and_lf_is_refused_as_truncated(product, warehouse, good):
+    data = (product / NOTES).read_bytes()
+    assert data.endswith(b"\r\n")
+    cut(product, NOTES, len(data) - 1)
+    assert refused(product, warehouse, good).startswith(
+        f"{NOTES}: line 5: {TRUNCATED}: its last record has no"
+    )
+
+
+def test_header_only_file_without_its_line_end_is_refused_as_truncated(product, warehouse, good):
+    """A table without rows is its header line, ending like every line (the contract, section 3)."""
+    write_reports(product)  # header + LF: fine, see test_header_only_file_gives_an_empty_table
+    cut(product, REPORTS, len(REPORTS_HEADER))
+    assert refused(product, warehouse, good) == (
+        f"{REPORTS}: line 1: {TRUNCATED}: its only line, the header, has no line end (the file does not end "
+        f"with LF or CRLF). {REFUSED}"
+    )
+
+
+def test_every_truncated_file_is_reported_before_loading(product, warehouse, good, monkeypatch):
+    import extract.load
+
+    cut(product, GROUPS, 100)  # in the first record (the header has 46 bytes)
+    cut(product, REPORTS, 30)  # in the header: not reported as missing columns
+    monkeypatch.setattr(extract.load, "_land_file", None)  # nothing may be landed: the plan refuses
+    message = refused(product, warehouse, good)
+    assert message.startswith("2 files break the contract:\n")
+    assert f"\n  {REPORTS}: line 1: {TRUNCATED}: its only line, the header, has no line end" in message
+    assert f"\n  {GROUPS}: line 2: {TRUNCATED}: its last record has no line end" in message
+
+
+def test_nul_byte_in_a_field_is_quarantined_with_line_and_column(product, warehouse, good):
+    data = (product / GROUPS).read_bytes()
+    (product / GROUPS).write_bytes(data.replace(b",learner,2024-08-20", b",lea\x00rner,2024-08-20"))
+    res = load_product(product, warehouse, load_id="NUL")
+    assert res.rows_rejected == 1 and res.tables["users.groups"] == 4
+    assert rows(
+        warehouse,
+        "select source_file, line, record_number, column_name, error_type, reason from raw._rejects",
+    ) == [
+        (
+            GROUPS,
+            4,
+            3,
+            "role",
+            "NUL BYTE",
+            "a NUL byte (0x00) in column 5 (role): NUL is not text (a damaged transfer or a broken value in "
+            "the export); the record was quarantined",
+        )
+    ]
+    assert rows(warehouse, "select _source_line from raw.users__groups order by 1") == [
+        (2,),
+        (3,),
+        (5,),
+        (6,),
+    ]
+    assert rows(warehouse, "select count(*) from raw.users__groups where contains(role, chr(0))") == [(0,)]
+    assert rows(
+        warehouse,
+        "select rows_in_file, rows_landed, rows_rejected, status from raw._loads where load_id = 'NUL' "
+        "and table_name = 'users.groups'",
+    ) == [(5, 4, 1, "loaded_with_rejects")]
+    # everything else landed as before
+    after = raw_snapshot(warehouse)
+    for t in contract.tables():
+        if t.name != "users.groups":
+            assert [r[:-2] for r in after[t.key]] == [r[:-2] for r in good[t.key]], t.name
+
+
+def test_nul_bytes_in_several_columns_of_a_multiline_record_name_them_all(product, warehouse):
+    rid = R.encode()
+    write_reports(
+        product,
+        report_row(0),
+        b'%s,%s,1,"k\x001","two\nlines \x00",view' % (rid, rid),  # lines 3-4
+        report_row(2),
+    )
+    load_product(product, warehouse)
+    assert rows(warehouse, "select line, column_name, reason from raw._rejects") == [
+        (
+            3,
+            "reportKey, reportName",
+            "a NUL byte (0x00) in column 4 (reportKey), column 5 (reportName): NUL is not text (a damaged "
+            "transfer or a broken value in the export); the record was quarantined",
+        )
+    ]
+    assert rows(warehouse, "select _source_line from raw.groups__reports") == [(2,), (5,)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "make", "expected"),
+    [
+        (
+            "gzip",
+            lambda data: gzip.compress(data),
+            "line 1: the file is gzip-compressed, not plain UTF-8 CSV text: decompress it (`gzip -dc`) under "
+            "its .csv name, then load again",
+        ),
+        (
+            "zip",
+            lambda data: _zipped(data),
+            "line 1: the file is a ZIP archive (or an Excel workbook), not plain UTF-8 CSV text: extract the "
+            "CSV file from it, then load again",
+        ),
+        (
+            "utf16",
+            lambda data: data.decode().encode("utf-16"),
+            "line 1: the file is UTF-16 text, not plain UTF-8 CSV text: convert it to UTF-8 "
+            "(`iconv -f UTF-16 -t UTF-8`), then load again",
+        ),
+        (
+            "nul in header",
+            lambda data: data.replace(b"role", b"ro\x00le", 1),
+            "line 1: the header holds NUL bytes: this is binary data (or UTF-16 text), not a CSV text file; "
+            "fetch it again, and decompress it or convert it to UTF-8 if it was delivered that way",
+        ),
+    ],
+)
+def test_compressed_or_binary_file_is_refused_naming_it(product, warehouse, good, kind, make, expected):
+    (product / GROUPS).write_bytes(make((product / GROUPS).read_bytes()))
+    assert refused(product, warehouse, good) == f"{GROUPS}: {expected}"
+
+
+def _zipped(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("users.groups.csv", data)
+    return out.getvalue()
+
+
+def test_file_not_utf8_in_its_data_is_refused_naming_line_and_column(product, warehouse, good):
+    rid = R.encode()
+    write_reports(
+        product,
+        report_row(0),
+        b'%s,%s,1,k1,"two\nlines",view' % (rid, rid),  # lines 3-4
+        report_row(2, "Caf\u00e9").decode().encode("cp1252"),  # line 5: Windows-1252, not UTF-8
+        report_row(3, "Se\u00f1ora").decode().encode("cp1252"),
+    )
+    assert refused(product, warehouse, good) == (
+        f"{REPORTS}: line 5, column 5 (reportName): the file is not valid UTF-8 (2 record(s) hold bytes "
+        "that are not UTF-8, this is the first); the contract requires UTF-8: the file was exported or "
+        "re-saved in another encoding (e.g. Windows-1252) or damaged in transfer. Fetch it again; if the "
+        "fresh copy fails the same way, ask the vendor to re-export it as UTF-8"
+    )
+
+
+def test_header_python_cannot_parse_is_a_clear_error(product, warehouse, good):
+    write_reports(product, report_row(0), header=REPORTS_HEADER.replace(b"access", b'"acc"ess'))
+    assert refused(product, warehouse, good) == (
+        f"{REPORTS}: line 1: the header cannot be read as CSV (',' expected after '\"')"
+    )
+
+
+def test_unreadable_folder_and_file_are_clear_errors(product, warehouse, good, monkeypatch):
+    """Root reads through any mode bits, so the EACCES a normal user gets is simulated."""
+    import extract.load
+
+    real_stat = Path.stat
+
+    def stat(self: Path, **kw):
+        if self.parent == product / "users" and self.name != "users.csv":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_stat(self, **kw)
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "stat", stat)
+        message = refused(product, warehouse, good)
+    assert message.startswith(
+        "the data product is incomplete:\n  users/users.bloomList.items.csv: cannot be "
+    )
+    assert "\n  users/users.roles.csv: cannot be read: Permission denied\n" in message
+
+    def unreadable(file, *args, **kw):
+        if Path(file) == product / REPORTS:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return open(file, *args, **kw)
+
+    monkeypatch.setattr(extract.load, "open", unreadable, raising=False)
+    assert refused(product, warehouse, good, "BAD2") == f"{REPORTS}: cannot read the file: Permission denied"
+
+
+def test_warehouse_folder_that_cannot_be_created_is_a_clear_error(product, tmp_path):
+    (tmp_path / "occupied").write_text("a file where the warehouse folder should be", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"the warehouse folder .*occupied/wh cannot be created: "):
+        load_product(product, tmp_path / "occupied" / "wh" / "edreflect.duckdb")
