@@ -136,7 +136,7 @@ def _check_payloads(records: list[Record], max_length: int) -> None:
         raise EdfiExportError("rendered Ed-Fi payloads break the schema:\n  " + "\n  ".join(problems[:20]))
 
 
-def _check_summary(summary: dict[str, Any]) -> None:
+def check_summary(summary: dict[str, Any]) -> None:
     from jsonschema import Draft202012Validator
 
     schema = json.loads((SCHEMA_DIR / "changeSummary.schema.json").read_text(encoding="utf-8"))
@@ -436,7 +436,7 @@ def render(settings: Settings, load_id: str) -> EdfiExport:
         allowed = guard_for(con, settings).check(plan, accepted)
         files = plan_mod.file_lines(plan.actions)
         summary = build_summary(con, settings, plan, files, extra_errors, blocked)
-        _check_summary(summary)
+        check_summary(summary)
         plan_mod.write_output(staging, files, summary, settings)
         con.begin()
         plan_mod.write_records(con, "desired", desired)

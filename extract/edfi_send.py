@@ -31,7 +31,7 @@ import duckdb
 
 from . import edfi_plan as plan_mod
 from .config import Settings
-from .edfi_export import guard_for, staging_dir_for
+from .edfi_export import check_summary, guard_for, staging_dir_for
 from .edfi_plan import ASSOCIATIONS, COHORTS, RESOURCES, STATE_SCHEMA, Action, Record, canonical_json
 
 _LIGHTBEAM_TIMEOUT = 3600  # seconds for one lightbeam call (bounded; a real API answers far sooner)
@@ -281,6 +281,7 @@ def _rewrite_output(
     plan = plan_mod.plan_changes(desired, accepted, settings.resources)
     files = plan_mod.file_lines(plan.actions)
     summary |= plan_mod.action_counts(plan) | {"files": {p: len(v) for p, v in files.items()}} | extra
+    check_summary(summary)
     staging = staging_dir_for(settings.edfi_output, uuid.uuid4().hex)
     plan_mod.write_output(
         staging, files, summary, replace(settings, school_years=tuple(summary["schoolYears"]))

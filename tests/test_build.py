@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,8 +96,17 @@ def test_second_build_keeps_what_was_never_sent(first_build) -> None:
     assert first.returncode == 0, first.stderr[-4000:]
     before = {p.relative_to(tmp / "edfi"): p.read_bytes() for p in (tmp / "edfi").rglob("*") if p.is_file()}
 
-    proc = run_build(tmp)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    warehouse = tmp / "warehouse" / "edreflect.duckdb"
+    reader = duckdb.connect(str(warehouse), read_only=True)  # an analyst's SQL client, open all along
+    try:
+        first_load = reader.execute("select max_by(load_id, loaded_at) from raw._loads").fetchone()[0]
+        proc = run_build(tmp)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        # the reader was never blocked and still sees the delivery it opened, whole
+        assert reader.execute("select max_by(load_id, loaded_at) from raw._loads").fetchone()[0] == first_load
+        assert reader.execute("select count(*) from marts.dim_users").fetchone()[0] > 0
+    finally:
+        reader.close()
     after = {p.relative_to(tmp / "edfi"): p.read_bytes() for p in (tmp / "edfi").rglob("*") if p.is_file()}
     assert after == before
     summary = json.loads((tmp / "edfi" / "summary.json").read_text())
@@ -112,8 +122,6 @@ def test_a_real_product_without_district_id_fails_before_loading(tmp_path: Path)
 
 
 def _broken_copy(tmp_path: Path, relative: str, old: str, new: str) -> Path:
-    import shutil
-
     product = tmp_path / "product"
     shutil.copytree(PROJECT_ROOT / "tests" / "fixtures" / "example_product", product)
     path = product / relative
@@ -161,3 +169,40 @@ def test_a_bad_enumeration_stops_the_build_at_staging_and_publishes_nothing(tmp_
     finally:
         con.close()
     assert state == 0, "no identity-mapping state may be written by a failed run"
+
+
+@pytest.mark.slow
+def test_a_failing_run_changes_nothing(first_build, tmp_path: Path) -> None:
+    """From a good build: a truncated delivery and a wrong setting each fail with a clear message and leave
+    the warehouse, the Ed-Fi output and the delivery state byte for byte as they were."""
+    tmp, first = first_build
+    assert first.returncode == 0, first.stderr[-4000:]
+    warehouse = tmp / "warehouse" / "edreflect.duckdb"
+
+    def snapshot() -> dict[str, bytes]:
+        files = {
+            str(p.relative_to(tmp / "edfi")): p.read_bytes() for p in (tmp / "edfi").rglob("*") if p.is_file()
+        }
+        return files | {"<warehouse>": warehouse.read_bytes()}
+
+    before = snapshot()
+    product = tmp_path / "product"
+    shutil.copytree(PROJECT_ROOT / "tests" / "fixtures" / "example_product", product)
+    groups = product / "users" / "users.groups.csv"
+    data = groups.read_bytes()
+    groups.write_bytes(data[: len(data) // 2 + 7])  # cut mid-row, as a broken transfer does
+    real = {"DATA_PRODUCT": str(product), "EDFI_DISTRICT_ID": "3100042", "EDFI_SCHOOL_YEARS": "2025"}
+    proc = run_build(tmp, **real)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "users/users.groups.csv" in proc.stderr and "truncated" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert snapshot() == before
+
+    for name, value, said in (
+        ("EDFI_SCHOOL_YEARS", "1999", "EDFI_SCHOOL_YEARS='1999'"),
+        ("EDFI_DISTRICT_ID", "99999999999", "EDFI_DISTRICT_ID='99999999999'"),
+    ):
+        proc = run_build(tmp, **{name: value})
+        assert proc.returncode == 1 and said in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert "load raw" not in proc.stderr, "settings are checked before any work"
+        assert snapshot() == before

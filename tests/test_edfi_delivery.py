@@ -35,6 +35,7 @@ from _edfi import (
 )
 from _edfi_api import EdFiApiStandIn
 
+import extract.edfi_plan as plan_mod
 from extract.edfi_plan import EdfiPlanError
 from extract.edfi_send import resync, send
 
@@ -213,6 +214,22 @@ def test_second_build_guard_then_send(story, api: EdFiApiStandIn) -> None:
         publish_render(replace(s2, allow_deletes=9), "run-2-wrong-number")
     assert (snapshot(s.edfi_output), state(s), s.warehouse.read_bytes()) == before
 
+    # A render that fails half-way (the disk fills while writing the folder): nothing changes either.
+    real_write = plan_mod.write_output
+
+    def write_then_fail(*args, **kwargs):
+        real_write(*args, **kwargs)
+        raise OSError("No space left on device")
+
+    plan_mod.write_output = write_then_fail
+    try:
+        with pytest.raises(OSError, match="No space left"):
+            publish_render(replace(s2, allow_deletes=10), "run-2-disk-full")
+    finally:
+        plan_mod.write_output = real_write
+    assert (snapshot(s.edfi_output), state(s), s.warehouse.read_bytes()) == before
+    assert not list(s.edfi_output.parent.glob("edfi.tmp-*")) and not list(tmp.glob("*.next*"))
+
     export = publish_render(replace(s2, allow_deletes=10), "run-2")
     counts = export.summary["counts"]
     assert counts[C] == {"POST": 2, "PUT": 2, "DELETE": 4, "unchanged": 2}
@@ -346,3 +363,49 @@ def test_resource_toggle_withholds_then_releases(story, api: EdFiApiStandIn) -> 
     on = replace(off, resources=("cohorts", "staffCohortAssociations"), allow_deletes=3)
     assert send(on, log) == 0
     assert api.find_id(2025, C, cohort("Lima")) is None
+
+
+def test_make_send_from_the_command_line(story, api: EdFiApiStandIn) -> None:
+    """`make send` runs `python -m extract send`: the settings come from the environment, the secret
+    never reaches the terminal or the log, and a send with nothing left writes nothing."""
+    import os
+    import subprocess
+    import sys
+
+    tmp, s, log = story
+    env = {
+        **os.environ,
+        "WAREHOUSE": str(s.warehouse),
+        "EDFI_OUTPUT": str(s.edfi_output),
+        "DATA_PRODUCT": str(tmp / "product"),
+        "EDFI_DISTRICT_ID": str(DISTRICT),
+        "EDFI_SCHOOL_YEARS": "2025",
+        "EDFI_API_URL": api.base_url,
+        "EDFI_CLIENT_ID": api.client_id,
+        "EDFI_CLIENT_SECRET": api.client_secret,
+        "EDFI_VERIFY_SSL": "false",
+        "LOG_FILE": str(tmp / "cli.log"),
+    }
+    root = Path(__file__).resolve().parent.parent
+    writes = api.write_count
+    proc = subprocess.run(
+        [sys.executable, "-m", "extract", "send"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "nothing to send" in proc.stderr and api.write_count == writes
+    assert api.client_secret not in proc.stderr + proc.stdout
+    no_url = {k: v for k, v in env.items() if k != "EDFI_API_URL"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "extract", "send"],
+        cwd=root,
+        env=no_url,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode != 0 and "EDFI_API_URL" in proc.stderr and "Traceback" not in proc.stderr
