@@ -106,3 +106,27 @@ def test_the_guard_stops_a_change_of_district() -> None:
     plan = plan_changes(desired, accepted)
     with pytest.raises(EdfiPlanError, match=rf"EDFI_DISTRICT_ID changed: .*{D}, this run is for {D + 1}"):
         DeleteGuard(1.0, None, D + 1).check(plan, accepted)
+
+
+def test_sharp_volume_drops_of_what_the_export_reads_are_named() -> None:
+    import datetime as dt
+
+    import duckdb
+
+    from extract.edfi_export import _volume_drops
+
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute(
+        "create table raw._loads "
+        "(load_id varchar, table_name varchar, rows_landed bigint, loaded_at timestamp)"
+    )
+    day = dt.datetime(2026, 1, 1)
+    rows = [("old", "groups", 100), ("old", "users", 60), ("old", "users.groups", 400), ("old", "goals", 9)]
+    rows += [("new", "groups", 98), ("new", "users", 60), ("new", "users.groups", 174), ("new", "goals", 1)]
+    for load_id, table, n in rows:
+        at = day if load_id == "old" else day + dt.timedelta(days=7)
+        con.execute("insert into raw._loads values (?, ?, ?, ?)", [load_id, table, n, at])
+    assert _volume_drops(con) == [
+        "users.groups: 174 rows against 400 in the previous delivery (-56%): is the delivery complete?"
+    ]
