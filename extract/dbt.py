@@ -19,6 +19,8 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
         "edfi_district_id": settings.district_id,
         "edfi_school_years": list(settings.school_years or ()),
         "edfi_cohort_identifier_max_length": settings.cohort_identifier_max_length,
+        # the local dates of the analyst marts; an IANA zone name, read here (not a pipeline setting)
+        "district_timezone": os.environ.get("DISTRICT_TIMEZONE") or "America/Chicago",
     }
 
 
