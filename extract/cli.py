@@ -57,8 +57,9 @@ def _cmd_extract(args: argparse.Namespace) -> None:
 
     settings = cfg.from_env(command="extract")
     summary = RunSummary(load_id=uuid.uuid4().hex)
-    # Lands raw in a copy of the whole warehouse, swapped in on success: readers are never blocked.
-    with run_lock(settings.warehouse), workspace(settings.warehouse, copy_all=True) as ws:
+    # Lands raw in a new warehouse file (with the delivery state and history carried over), swapped in on
+    # success: readers are never blocked, and no models of an older delivery are left beside the new raw.
+    with run_lock(settings.warehouse), workspace(settings.warehouse) as ws:
         extract_and_load(replace(settings, warehouse=ws.work), summary)
         ws.publish()
     summary.render()

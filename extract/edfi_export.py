@@ -89,7 +89,7 @@ class EdfiExport:
         counts = self.summary["counts"]
         for resource in RESOURCES:
             for action in plan_mod.ACTIONS:
-                out[f"Ed-Fi {resource} {action} (to send)"] = counts[resource][action]
+                out[f"Ed-Fi {resource} {action}"] = counts[resource][action]
             out[f"Ed-Fi {resource} unchanged"] = counts[resource]["unchanged"]
         groups = self.summary["groups"]
         out["Ed-Fi groups skipped (deleted/unmapped/other year)"] = (
