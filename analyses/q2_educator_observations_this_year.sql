@@ -1,6 +1,6 @@
 /*
     Q2. An educator's observations this school year: date (district time), school, observer, score.
-    (after: 4 joins, all to dimensions; before: 4 joins, a score rule, a UTC-to-local conversion and a
+    (after: 4 joins, all to dimensions; before: 6 joins, a score rule, a UTC-to-local conversion and a
     hand-made school-year filter)
 
     The educator: `--vars '{educator_id: ...}'`; by default the educator with the most observations. "This
