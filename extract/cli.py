@@ -106,7 +106,7 @@ def _cmd_resync(args: argparse.Namespace) -> int:
     from .edfi_send import resync
 
     settings = cfg.require_api(cfg.from_env(command="resync"))
-    return resync(settings, args.log_path)
+    return resync(settings)
 
 
 # ---------------------------------------------------------------- logging and messages

@@ -397,7 +397,11 @@ def file_lines(actions: list[Action]) -> dict[str, list[str]]:
 
 
 def lightbeam_yaml(year: int, settings: Settings) -> str:
-    """lightbeam's config for one school year's folder. No secret in it: lightbeam expands `${VAR}`."""
+    """lightbeam's config for one school year's folder. No secret in it: lightbeam expands `${VAR}`.
+
+    No `state_dir`: with one, lightbeam skips a line identical to one it sent before (a cohort to
+    re-create after someone deleted it, or a delete of a payload it once posted) unless forced; what was
+    accepted is this project's state, not lightbeam's."""
     url = settings.api_url or "${EDFI_API_URL}"
     return (
         f"# lightbeam config for school year {year}, written by edreflect-edfi. Run from this folder:\n"

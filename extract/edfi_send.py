@@ -16,6 +16,7 @@ and a cohort by `cohortIdentifier` alone (another district's cohort of the same 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -32,7 +33,7 @@ import duckdb
 from . import edfi_plan as plan_mod
 from .config import Settings
 from .edfi_export import check_summary, guard_for, staging_dir_for
-from .edfi_plan import ASSOCIATIONS, COHORTS, RESOURCES, STATE_SCHEMA, Action, Record, canonical_json
+from .edfi_plan import ASSOCIATIONS, COHORTS, RESOURCES, STATE_SCHEMA, Action, Plan, Record, canonical_json
 
 _LIGHTBEAM_TIMEOUT = 3600  # seconds for one lightbeam call (bounded; a real API answers far sooner)
 _PAGE = 500  # records per GET page (the ODS/API maximum)
@@ -291,8 +292,36 @@ def _rewrite_output(
     return plan
 
 
-def send(settings: Settings, log: Path) -> int:
-    """Send what the last build planned and the API has not accepted yet; 0 when everything was accepted."""
+@dataclass
+class _StateRun:
+    """One send or resync: a connection to a full copy of the live warehouse and its delivery state."""
+
+    settings: Settings
+    con: duckdb.DuckDBPyConnection
+    ws: Any
+    desired: list[Record]
+    accepted: list[Record]
+    build_allowed: int | None
+    changed: bool = False
+
+    def record(self, kind: str, accepted: list[Record], result: dict[str, Any]) -> Plan:
+        """Store the new `accepted`, rewrite the output folder with `result` in its summary, log the run;
+        returns what is left to send."""
+        self.changed = True
+        self.con.begin()
+        plan_mod.write_records(self.con, "accepted", sorted(accepted, key=lambda r: r.identity))
+        plan = _rewrite_output(self.con, self.settings, self.ws, self.desired, result)
+        self.con.execute(
+            f"insert into {STATE_SCHEMA}.sends values (?, ?, ?, ?)",
+            [uuid.uuid4().hex, kind, plan_mod.utc_now(), canonical_json(result)],
+        )
+        return plan
+
+
+@contextlib.contextmanager
+def _state_run(settings: Settings) -> Iterator[_StateRun]:
+    """Under the run lock, a full copy of the live warehouse; it is swapped in when the block ends without
+    an error (after the caller committed), and discarded otherwise. Refuses when no build was published."""
     from .lock import run_lock
     from .warehouse import workspace
 
@@ -304,30 +333,36 @@ def send(settings: Settings, log: Path) -> int:
         try:
             plan_mod.ensure_state(con)
             _, build_allowed, _ = _latest_build(con)
-            desired = plan_mod.read_records(con, "desired")
-            accepted = plan_mod.read_records(con, "accepted")
-            plan = plan_mod.plan_changes(desired, accepted, settings.resources)
-            guard = guard_for(con, replace(settings, allow_deletes=settings.allow_deletes or build_allowed))
-            guard.check(plan, accepted)
-            if not plan.actions:
-                print("nothing to send: the API holds what the last build wants", file=sys.stderr)
-                return 0
-            delivery = Delivery({r.identity: r for r in accepted})
-            stopped = _deliver(settings, plan.actions, delivery, log)
-            result = {"lastSend": _send_report(delivery, stopped)}
-            con.begin()
-            plan_mod.write_records(
-                con, "accepted", sorted(delivery.accepted.values(), key=lambda r: r.identity)
+            run = _StateRun(
+                settings,
+                con,
+                ws,
+                plan_mod.read_records(con, "desired"),
+                plan_mod.read_records(con, "accepted"),
+                build_allowed,
             )
-            remaining = _rewrite_output(con, settings, ws, desired, result)
-            con.execute(
-                f"insert into {STATE_SCHEMA}.sends values (?, 'send', ?, ?)",
-                [uuid.uuid4().hex, plan_mod.utc_now(), canonical_json(result)],
-            )
-            con.commit()
+            yield run
+            if run.changed:
+                con.commit()
         finally:
             con.close()
-        ws.publish()
+        if run.changed:
+            ws.publish()
+
+
+def send(settings: Settings, log: Path) -> int:
+    """Send what the last build planned and the API has not accepted yet; 0 when everything was accepted."""
+    with _state_run(settings) as run:
+        plan = plan_mod.plan_changes(run.desired, run.accepted, settings.resources)
+        allowed = settings.allow_deletes or run.build_allowed
+        guard_for(run.con, replace(settings, allow_deletes=allowed)).check(plan, run.accepted)
+        if not plan.actions:
+            print("nothing to send: the API holds what the last build wants", file=sys.stderr)
+            return 0
+        delivery = Delivery({r.identity: r for r in run.accepted})
+        stopped = _deliver(settings, plan.actions, delivery, log)
+        result = {"lastSend": _send_report(delivery, stopped)}
+        remaining = run.record("send", list(delivery.accepted.values()), result)
     _print_send(delivery, remaining, stopped, settings)
     return 1 if delivery.failures or stopped else 0
 
@@ -429,41 +464,19 @@ def _api_records(settings: Settings, years: list[int]) -> list[Record]:
     return records
 
 
-def resync(settings: Settings, log: Path) -> int:
+def resync(settings: Settings) -> int:
     """Reconcile `accepted` with what the API holds; the next `make send` applies the resulting plan."""
-    from .lock import run_lock
-    from .warehouse import workspace
-
-    with (
-        run_lock(settings.warehouse),
-        workspace(settings.warehouse, copy_all=True, output=settings.edfi_output) as ws,
-    ):
-        con = duckdb.connect(str(ws.work))
+    with _state_run(settings) as run:
+        years = sorted(set(settings.school_years or ()) | {r.school_year for r in run.desired + run.accepted})
         try:
-            plan_mod.ensure_state(con)
-            _latest_build(con)
-            desired = plan_mod.read_records(con, "desired")
-            accepted = plan_mod.read_records(con, "accepted")
-            years = sorted(set(settings.school_years or ()) | {r.school_year for r in desired + accepted})
-            try:
-                api = _api_records(settings, years)
-            except Exception as exc:
-                raise SendError(
-                    f"resync could not read the API at {settings.api_url}: {_http_error(exc)[1]}"
-                ) from None
-            new_accepted, counts = reconcile(api, accepted, desired, settings.district_id)
-            con.begin()
-            plan_mod.write_records(con, "accepted", new_accepted)
-            plan = _rewrite_output(con, settings, ws, desired, {"lastResync": counts})
-            guard_for(con, settings).check(plan, new_accepted)
-            con.execute(
-                f"insert into {STATE_SCHEMA}.sends values (?, 'resync', ?, ?)",
-                [uuid.uuid4().hex, plan_mod.utc_now(), canonical_json(counts)],
-            )
-            con.commit()
-        finally:
-            con.close()
-        ws.publish()
+            api = _api_records(settings, years)
+        except Exception as exc:
+            raise SendError(
+                f"resync could not read the API at {settings.api_url}: {_http_error(exc)[1]}"
+            ) from None
+        new_accepted, counts = reconcile(api, run.accepted, run.desired, settings.district_id)
+        plan = run.record("resync", new_accepted, {"lastResync": counts})
+        guard_for(run.con, settings).check(plan, new_accepted)
     deletes = plan.deletes()
     print(
         f"resync: {counts['kept']} accepted record(s) confirmed, {counts['dropped']} the API no longer holds "

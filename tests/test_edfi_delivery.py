@@ -328,7 +328,7 @@ def test_resync_restores_and_cleans_up(story, api: EdFiApiStandIn) -> None:
     assert send(s2, log) == 0, "before a resync the state still believes Golf/S2 is there"
     assert api.find_id(2025, A, assoc("Golf", "S2")) is None
 
-    assert resync(replace(s2, allow_deletes=2), log) == 0
+    assert resync(replace(s2, allow_deletes=2)) == 0
     summary = json.loads((s.edfi_output / "summary.json").read_text())
     assert summary["lastResync"] == {"kept": 20, "dropped": 1, "adopted": 0, "orphans": 2} | {
         k: summary["lastResync"][k] for k in ("kept",)
