@@ -1,10 +1,10 @@
 """Export layer suite: the Ed-Fi payloads this run is about to publish (`edfi_state.pending_payloads`).
 
 The export is small by nature (one row per cohort and per membership and school year), so GX validates
-the payload rows themselves with native expectations. Two facts need the identity-mapping state and are
-derived first: how many groups hold a cohortIdentifier in a school year once this run is applied, and
-whether each association's cohort exists once this run is applied (sent now, or sent before and not
-deleted now).
+the payload rows themselves with native expectations. Two facts need the delivery state and are derived
+first: how many groups hold a cohortIdentifier in a school year once this run is applied, and whether each
+association's cohort exists once this run is applied (what the build wants the API to hold,
+`edfi_state.desired`).
 """
 
 from __future__ import annotations

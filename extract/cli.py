@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8080)
     p.set_defaults(func=_cmd_docs)
     sub.add_parser("send", help="send the rendered Ed-Fi JSONL to the Ed-Fi API").set_defaults(func=_cmd_send)
-    sub.add_parser("resync", help="reconcile the identity-mapping state with the Ed-Fi API").set_defaults(
+    sub.add_parser("resync", help="reconcile the delivery state with what the Ed-Fi API holds").set_defaults(
         func=_cmd_resync
     )
 
