@@ -18,9 +18,11 @@ final as (
 
         ---------- properties
         source.name,
+        {{ display_text('source.name') }} as display_name,
         source.description,
         source.type,
         source.category,
+        {{ normalized_category('source.category') }} as normalized_category,
         source.school_year,
 
         ---------- timestamps
