@@ -4,8 +4,8 @@ What an analyst relies on, checked in the warehouse itself: the seven example an
 their answers agree with the marts they summarise; a SQL client sees the YAML descriptions as table and column
 comments; every analyst table declares its primary key; the `_current` tables hold no deleted record and no
 row of a deleted parent; and `DISTRICT_TIMEZONE` reaches dbt. The rules themselves (score, primary school, SLO
-roll-up, deletes, DST) are pinned by the dbt unit tests beside the models,
-which the build below runs (`unit_tests:` in models/marts/analyst/_analyst__models.yml).
+roll-up, deletes, DST) are pinned by the dbt unit tests beside the models (`unit_tests:` in
+models/marts/analyst/_analyst__models.yml), which the build below runs.
 """
 
 from __future__ import annotations
