@@ -365,6 +365,33 @@ def test_resource_toggle_withholds_then_releases(story, api: EdFiApiStandIn) -> 
     assert api.find_id(2025, C, cohort("Lima")) is None
 
 
+def test_a_refused_record_stays_to_send_with_the_api_message(story, api: EdFiApiStandIn) -> None:
+    """Someone deleted a cohort (and its associations) in the API; a new member of it is refused (409).
+    The refusal and the API's message land in summary.json, the send exits non-zero, the record stays
+    to send; a resync finds the cohort gone, and the next send re-creates it with both members."""
+    tmp, s, log = story
+    s2 = replace(s, school_years=(2025,))
+    for body in (assoc("Kilo Two", "S1"), cohort("Kilo Two", "new in 3")):
+        resource = C if "cohortIdentifier" in body else A
+        api.delete_as_someone_else(2025, resource, api.find_id(2025, resource, body))
+    groups = [g for g in RUN4_GROUPS if g["name"] != "Lima"]
+    groups = [replace_name(g, "Kilo", "Kilo Two") for g in groups]
+    members = [m for m in RUN4_MEMBERS if m[1] != "l"] + [("u2", "k", "observer", TS)]
+    _build(tmp, s2, groups, RUN2_USERS, members, "run-7", overrides=[("group_id", "e", None)])
+
+    assert send(s2, log) == 1
+    summary = json.loads((s.edfi_output / "summary.json").read_text())
+    (failure,) = summary["lastSend"]["failures"]
+    assert failure["status"] == 409 and "cohort" in failure["message"] and failure["action"] == "POST"
+    assert failure["payload"] == assoc("Kilo Two", "S2")
+    assert summary["counts"][A]["POST"] == 1, "the refused association stays to send"
+
+    assert resync(s2) == 0
+    assert send(s2, log) == 0
+    assert api.find_id(2025, C, cohort("Kilo Two", "new in 3")) is not None
+    assert api.find_id(2025, A, assoc("Kilo Two", "S1")) and api.find_id(2025, A, assoc("Kilo Two", "S2"))
+
+
 def test_make_send_from_the_command_line(story, api: EdFiApiStandIn) -> None:
     """`make send` runs `python -m extract send`: the settings come from the environment, the secret
     never reaches the terminal or the log, and a send with nothing left writes nothing."""
