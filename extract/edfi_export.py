@@ -161,6 +161,7 @@ def _require_models(con: duckdb.DuckDBPyConnection) -> None:
         "edfi_staff_cohort_associations",
         "edfi_staff_cohort_associations_evaluated",
         "edfi_export_errors",
+        "edfi_outcomes",
     }
     have = {
         r[0]
@@ -338,6 +339,17 @@ def _errors(con: duckdb.DuckDBPyConnection, extra: list[dict[str, Any]]) -> list
     return sorted(errors + extra, key=canonical_json)
 
 
+def _warnings(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Sent, but worth a look (the audit model's warnings), in a stable order."""
+    return [
+        drop_none({"resource": res, "groupId": g, "userId": u, "schoolYear": int(y), "reason": reason})
+        for res, g, u, y, reason in con.execute(
+            f"""select resource, group_id, user_id, school_year, reason from {MODELS_SCHEMA}.edfi_outcomes
+                where severity = 'warning' order by all"""
+        ).fetchall()
+    ]
+
+
 def build_summary(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -364,6 +376,7 @@ def build_summary(
         "groups": {"evaluated": sum(groups.values())} | {k: groups.get(k, 0) for k in _GROUP_KEYS},
         "memberships": {"evaluated": sum(members.values())} | {k: members.get(k, 0) for k in _MEMBER_KEYS},
         "errors": _errors(con, extra_errors),
+        "warnings": _warnings(con),
         "files": {path: len(lines) for path, lines in files.items()},
     }
 

@@ -197,6 +197,8 @@ def _build_locked(settings: Settings, summary: RunSummary, ws) -> None:
     with summary.timed("render Ed-Fi"):
         export = render(settings, load_id=summary.load_id)
     ws.output_staging = export.staging_dir
+    for w in export.summary["warnings"]:
+        summary.warn(f"Ed-Fi {w['resource']} of group {w['groupId']} ({w['schoolYear']}): {w['reason']}")
     validate("export", settings, summary)
     if settings.strict and summary.warnings:
         raise PipelineError(

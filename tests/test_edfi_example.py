@@ -83,6 +83,25 @@ def test_example_product_default_preferences(example) -> None:
         "error": 1,
     }
     assert summary["memberships"]["skipped_user_deleted"] == 1
+    # Math PLC is sent without a scope (PLC is not a mapped category): a warning, not an error.
+    assert summary["warnings"] == [
+        {
+            "resource": "cohorts",
+            "groupId": MATH_PLC,
+            "schoolYear": 2025,
+            "reason": 'sent without cohortScopeDescriptor: category "PLC" is not mapped to a cohort scope '
+            "(seeds/xwalk_cohort_scopes.csv)",
+        }
+    ]
+    # The audit gives every group and membership one outcome and a readable reason.
+    audit = rows(
+        settings, "select resource, group_id, user_id, outcome, severity, reason from edfi.edfi_outcomes"
+    )
+    assert len(audit) == summary["groups"]["evaluated"] + summary["memberships"]["evaluated"]
+    assert all(r["reason"] for r in audit)
+    by_group = {r["group_id"]: r for r in audit if r["resource"] == "cohorts"}
+    assert by_group[COACHING]["severity"] == "error" and "27 characters" in by_group[COACHING]["reason"]
+    assert by_group[GRADE_3]["reason"] == "sent" and by_group[GRADE_3]["severity"] == "info"
     figures = export.figures()
     assert (figures["Ed-Fi cohorts POST"], figures["Ed-Fi staffCohortAssociations POST"]) == (2, 1)
     assert figures["Ed-Fi errors (not sent, see summary.json)"] == 2
