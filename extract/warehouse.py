@@ -53,6 +53,9 @@ class Workspace:
                 shutil.rmtree(backup, ignore_errors=True)
                 self.output.rename(backup)
             self.output_staging.rename(self.output)
+        # A write-ahead log beside the live file belongs to the old file (a writer crashed): replayed onto
+        # the new file it would corrupt it, so it goes first.
+        _remove(self.live.with_name(self.live.name + ".wal"))
         try:
             os.replace(self.work, self.live)
         except OSError as exc:
@@ -63,7 +66,6 @@ class Workspace:
             raise WarehouseError(
                 f"could not replace the warehouse {self.live}: {exc.strerror or exc}"
             ) from None
-        _remove(self.live.with_name(self.live.name + ".wal"))  # a crashed writer's log of the old file
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)
 
