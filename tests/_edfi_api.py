@@ -56,9 +56,8 @@ import yaml
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SUBSET_SWAGGER = (
-    PROJECT_ROOT.parent / "shared" / "edfi" / "official" / "openapi" / "resources-ds-3.3.cohorts-subset.json"
-)
+# The official DS 3.3 subset, kept in the checkout (tests/fixtures/edfi/README.md says where it comes from).
+SUBSET_SWAGGER = PROJECT_ROOT / "tests" / "fixtures" / "edfi" / "resources-ds-3.3.cohorts-subset.json"
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 25
 TOKEN_SECONDS = 1800
