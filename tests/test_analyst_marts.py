@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
+from _marts import EXAMPLE_PRODUCT, Built, dbt, example_settings, query, scalar
 
-from extract.config import Settings
-from extract.dbt import dbt_vars, run_dbt
+from extract.dbt import dbt_vars
 from extract.load import load_product
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"
 ANALYST_TABLES = (
     "dim_staff",
     "dim_school",
@@ -44,32 +40,6 @@ CURRENT = {
 }
 
 
-@dataclass(frozen=True)
-class Built:
-    warehouse: Path
-    manifest: dict
-    target: Path
-
-
-def _settings(warehouse: Path) -> Settings:
-    return Settings(
-        data_product=None,
-        warehouse=warehouse,
-        edfi_output=warehouse.parent / "edfi",
-        landing=warehouse.parent / "landing",
-        district_id=3100042,
-        school_years=(2024, 2025),
-    )
-
-
-def _dbt(args: list[str], warehouse: Path, target: Path) -> None:
-    run_dbt(
-        [*args, "--target-path", str(target), "--log-path", str(target / "logs")],
-        _settings(warehouse),
-        quiet=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """Only what the analyst marts and the analyses need: their upstream models (and the Ed-Fi cohort audit
@@ -79,22 +49,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     warehouse, target = root / "wh.duckdb", root / "target"
     load_product(EXAMPLE_PRODUCT, warehouse)
     upstream = ["+path:models/marts/analyst", "+edfi_cohorts_evaluated"]
-    _dbt(["build", "--select", *upstream, "--exclude-resource-type", "test", "unit_test"], warehouse, target)
-    _dbt(["test", "--select", "path:models/marts/analyst"], warehouse, target)
-    _dbt(["compile", "--select", "path:analyses"], warehouse, target)
+    dbt(["build", "--select", *upstream, "--exclude-resource-type", "test", "unit_test"], warehouse, target)
+    dbt(["test", "--select", "path:models/marts/analyst"], warehouse, target)
+    dbt(["compile", "--select", "path:analyses"], warehouse, target)
     yield Built(warehouse, json.loads((target / "manifest.json").read_text()), target)
-
-
-def _query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse))
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def _scalar(warehouse: Path, sql: str) -> object:
-    return _query(warehouse, sql)[0][0]
 
 
 def _analyses(built: Built) -> dict[str, str]:
@@ -105,23 +63,21 @@ def _analyses(built: Built) -> dict[str, str]:
 def test_the_seven_example_analyses_compile_and_run(built: Built) -> None:
     compiled = _analyses(built)
     assert len(compiled) == 7, sorted(compiled)
-    answers = {name: _query(built.warehouse, sql) for name, sql in compiled.items()}
+    answers = {name: query(built.warehouse, sql) for name, sql in compiled.items()}
     # Q1: every current observation of the latest year is counted once, on a school or on District-wide
     latest = """select count(*) from marts.fct_observation_summaries as o
         join marts.dim_school_year as y on o.school_year = y.school_year
         where y.is_latest_with_data and not o.is_deleted"""
-    assert (
-        sum(row[2] for row in answers["q1_observations_per_school"]) == _scalar(built.warehouse, latest) > 0
-    )
+    assert sum(row[2] for row in answers["q1_observations_per_school"]) == scalar(built.warehouse, latest) > 0
     # Q5: one row per current, distinct membership; no deleted member or group
     q5 = answers["q5_group_members"]
-    assert len(q5) == _scalar(built.warehouse, "select count(*) from marts.bridge_group_memberships_current")
-    assert len(q5) < _scalar(built.warehouse, "select count(*) from marts.bridge_group_memberships")
+    assert len(q5) == scalar(built.warehouse, "select count(*) from marts.bridge_group_memberships_current")
+    assert len(q5) < scalar(built.warehouse, "select count(*) from marts.bridge_group_memberships")
     # Q3: domains are level-1 indicators, averages on the rubric's scale
     for _rubric, code, _name, count, average in answers["q3_indicator_scores_per_domain"]:
         assert "." not in code and count > 0 and 0 <= average <= 5
     # Q6: every current SLO is met, not met or not scored
-    slos = _scalar(built.warehouse, "select count(*) from marts.fct_slo_summaries where not is_deleted")
+    slos = scalar(built.warehouse, "select count(*) from marts.fct_slo_summaries where not is_deleted")
     assert sum(row[1] for row in answers["q6_slos_met"]) == slos
     assert all(row[1] == row[2] + row[3] + row[4] for row in answers["q6_slos_met"])
 
@@ -129,7 +85,7 @@ def test_the_seven_example_analyses_compile_and_run(built: Built) -> None:
 def test_descriptions_are_column_and_table_comments(built: Built) -> None:
     """A SQL client shows the YAML: descriptions are persisted as comments (dbt persist_docs)."""
     node = built.manifest["nodes"]["model.edreflect_edfi.fct_observation_summaries"]
-    comment = _scalar(
+    comment = scalar(
         built.warehouse,
         """select comment from duckdb_columns()
         where schema_name = 'marts' and table_name = 'fct_observation_summaries'
@@ -137,19 +93,19 @@ def test_descriptions_are_column_and_table_comments(built: Built) -> None:
     )
     assert comment == node["columns"]["score_rule"]["description"]
     assert "primary observer" in comment
-    table_comment = _scalar(
+    table_comment = scalar(
         built.warehouse,
         "select comment from duckdb_tables() where schema_name = 'marts' and table_name = 'dim_school'",
     )
     assert table_comment and "district-wide member" in table_comment
     # a doc() block is rendered, not left as Jinja
-    deleted = _scalar(
+    deleted = scalar(
         built.warehouse,
         """select comment from duckdb_columns()
         where schema_name = 'marts' and table_name = 'dim_staff' and column_name = 'is_deleted'""",
     )
     assert deleted.startswith("Soft-delete flag")
-    uncommented = _query(
+    uncommented = query(
         built.warehouse,
         f"""select table_name, column_name from duckdb_columns()
         where schema_name = 'marts' and comment is null
@@ -160,7 +116,7 @@ def test_descriptions_are_column_and_table_comments(built: Built) -> None:
 
 def test_every_analyst_table_declares_its_primary_key(built: Built) -> None:
     keys = dict(
-        _query(
+        query(
             built.warehouse,
             """select table_name, constraint_column_names from duckdb_constraints()
             where schema_name = 'marts' and constraint_type = 'PRIMARY KEY'""",
@@ -173,33 +129,33 @@ def test_every_analyst_table_declares_its_primary_key(built: Built) -> None:
 
 def test_current_tables_hold_no_deleted_record_nor_a_row_of_a_deleted_parent(built: Built) -> None:
     for current, base in CURRENT.items():
-        kept = _scalar(built.warehouse, f"select count(*) from marts.{current}")
-        live = _scalar(built.warehouse, f"select count(*) from marts.{base} where not is_deleted")
+        kept = scalar(built.warehouse, f"select count(*) from marts.{current}")
+        live = scalar(built.warehouse, f"select count(*) from marts.{base} where not is_deleted")
         if base == "bridge_group_memberships":
-            live = _scalar(
+            live = scalar(
                 built.warehouse,
                 f"select count(*) from marts.{base} where not is_deleted and not is_duplicate",
             )
         assert kept == live, current
-        assert _scalar(built.warehouse, f"select count(*) from marts.{current} where is_deleted") == 0
+        assert scalar(built.warehouse, f"select count(*) from marts.{current} where is_deleted") == 0
     # the example's deleted user is in groups: those memberships leave the current table (a deleted group's
     # too: unit test bridge_group_memberships_current_leaves_out_deleted_parents_and_duplicates)
     of_deleted_parents = """select count(*) from marts.bridge_group_memberships{suffix} as m
         join marts.dim_staff as u on m.user_id = u.user_id
         join marts.dim_groups as g on m.group_id = g.group_id
         where u.is_deleted or g.is_deleted"""
-    assert _scalar(built.warehouse, of_deleted_parents.format(suffix="")) >= 1
-    assert _scalar(built.warehouse, of_deleted_parents.format(suffix="_current")) == 0
+    assert scalar(built.warehouse, of_deleted_parents.format(suffix="")) >= 1
+    assert scalar(built.warehouse, of_deleted_parents.format(suffix="_current")) == 0
 
 
 def test_every_school_id_lands_on_dim_school_and_every_educator_has_one_primary_school(built: Built) -> None:
-    assert _query(
+    assert query(
         built.warehouse,
         """select count(*) from marts.fct_observation_summaries as o
         left join marts.dim_school as s on o.school_id = s.school_id where s.school_id is null""",
     ) == [(0,)]
-    assert _scalar(built.warehouse, "select count(*) from marts.dim_school where is_district_wide") == 1
-    assert _query(
+    assert scalar(built.warehouse, "select count(*) from marts.dim_school where is_district_wide") == 1
+    assert query(
         built.warehouse,
         """select count(*), count(distinct user_id), count(primary_school_id) from marts.dim_staff""",
     ) == [(5, 5, 5)]
@@ -209,6 +165,6 @@ def test_district_timezone_comes_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("DISTRICT_TIMEZONE", raising=False)
-    assert dbt_vars(_settings(tmp_path / "wh.duckdb"))["district_timezone"] == "America/Chicago"
+    assert dbt_vars(example_settings(tmp_path / "wh.duckdb"))["district_timezone"] == "America/Chicago"
     monkeypatch.setenv("DISTRICT_TIMEZONE", "America/Denver")
-    assert dbt_vars(_settings(tmp_path / "wh.duckdb"))["district_timezone"] == "America/Denver"
+    assert dbt_vars(example_settings(tmp_path / "wh.duckdb"))["district_timezone"] == "America/Denver"

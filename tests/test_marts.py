@@ -12,57 +12,26 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from _marts import EXAMPLE_PRODUCT, Built, dbt, query, scalar
 
-from extract.config import Settings
 from extract.contract import OPTIONAL_GROUPS, OPTIONAL_TABLES, tables
-from extract.dbt import DbtError, run_dbt
+from extract.dbt import DbtError
 from extract.load import load_product
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"
 RUBRIC = "66d0c3a0e1d2f3a4b5000009"  # the example's four-level rubric
 # ids of things outside the product (the district, state and district numbering): no mart to point at
 EXTERNAL_IDS = frozenset({"org_id", "state_school_id", "state_staff_id", "employee_id"})
 
 
-@dataclass(frozen=True)
-class Built:
-    warehouse: Path
-    manifest: dict
-    target: Path
-
-
-def _settings(warehouse: Path) -> Settings:
-    return Settings(
-        data_product=None,
-        warehouse=warehouse,
-        edfi_output=warehouse.parent / "edfi",
-        landing=warehouse.parent / "landing",
-        district_id=3100042,
-        school_years=(2024, 2025),
-    )
-
-
-def _dbt(args: list[str], warehouse: Path, target: Path) -> None:
-    """dbt in-process with this module's target and log folders: parallel dbt runs never share a manifest,
-    and the module's sequential runs reuse one partial parse."""
-    run_dbt(
-        [*args, "--target-path", str(target), "--log-path", str(target / "logs")],
-        _settings(warehouse),
-        quiet=True,
-    )
-
-
 def _build(product: Path, warehouse: Path, target: Path) -> None:
     """Land the product, create the staging views, then build (models + tests) intermediate and marts."""
     load_product(product, warehouse)
-    _dbt(["run", "--select", "staging"], warehouse, target)
-    _dbt(["build", "--select", "intermediate", "marts"], warehouse, target)
+    dbt(["run", "--select", "staging"], warehouse, target)
+    dbt(["build", "--select", "intermediate", "marts"], warehouse, target)
 
 
 @pytest.fixture(scope="module")
@@ -71,19 +40,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     warehouse, target = root / "wh.duckdb", root / "target"
     _build(EXAMPLE_PRODUCT, warehouse, target)
     yield Built(warehouse, json.loads((target / "manifest.json").read_text()), target)
-
-
-def _query(warehouse: Path, sql: str) -> list[tuple]:
-    # not read-only: dbt-duckdb keeps its own (read-write) connection open in this process
-    con = duckdb.connect(str(warehouse))
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def _scalar(warehouse: Path, sql: str) -> object:
-    return _query(warehouse, sql)[0][0]
 
 
 def _models(manifest: dict, folder: str) -> dict[str, dict]:
@@ -95,7 +51,7 @@ def _models(manifest: dict, folder: str) -> dict[str, dict]:
 
 
 def test_example_rubric_indicators_have_levels_parents_and_paths(built: Built) -> None:
-    rows = _query(
+    rows = query(
         built.warehouse,
         f"""
         select i.code, i.level, parent.code, domain.code, i.code_path
@@ -120,7 +76,7 @@ def test_example_rubric_indicators_have_levels_parents_and_paths(built: Built) -
 
 def test_checked_subitems_carry_the_descriptor_line(built: Built) -> None:
     """proficiencyLevelSubitemIndex values are 0-based lines of the chosen level's descriptor `subitems`."""
-    rows = _query(
+    rows = query(
         built.warehouse,
         """
         select i.code, l.name, c.subitem_index, c.subitem_text
@@ -132,7 +88,7 @@ def test_checked_subitems_carry_the_descriptor_line(built: Built) -> None:
     )
     descriptor_lines = {
         (code, level): text.split("\n")
-        for code, level, text in _query(
+        for code, level, text in query(
             built.warehouse,
             """
             select i.code, l.name, d.subitems
@@ -156,40 +112,40 @@ def test_every_mart_holds_exactly_its_source_rows(built: Built) -> None:
         sources = node["config"].get("meta", {}).get("grain_sources")
         if not sources:
             continue
-        (mart_rows,) = _query(built.warehouse, f"select count(*) from marts.{name}")[0]
-        source_rows = sum(_query(built.warehouse, f"select count(*) from staging.{s}")[0][0] for s in sources)
+        (mart_rows,) = query(built.warehouse, f"select count(*) from marts.{name}")[0]
+        source_rows = sum(query(built.warehouse, f"select count(*) from staging.{s}")[0][0] for s in sources)
         assert mart_rows == source_rows, f"{name}: {mart_rows} rows, its sources {sources} hold {source_rows}"
         checked += 1
     assert checked >= 70
     # the derived marts: one school per distinct subOrgId, one snapshot work per captured position
-    assert _query(built.warehouse, "select count(*) from marts.dim_schools") == _query(
+    assert query(built.warehouse, "select count(*) from marts.dim_schools") == query(
         built.warehouse, "select count(distinct sub_org_id) from staging.stg_edreflect__users__sub_orgs"
     )
-    assert _scalar(built.warehouse, "select count(*) from marts.dim_rubric_descriptor_subitems") == _scalar(
+    assert scalar(built.warehouse, "select count(*) from marts.dim_rubric_descriptor_subitems") == scalar(
         built.warehouse, "select sum(subitem_count) from marts.dim_rubric_proficiency_descriptors"
     )
-    works = _query(
+    works = query(
         built.warehouse, "select count(*), count(work_position) from marts.fct_snapshot_activity_works"
     )
     assert works == [
         (
-            _scalar(built.warehouse, "select count(*) from staging.stg_edreflect__snapshots__activity_works"),
-            _scalar(built.warehouse, "select count(*) from staging.stg_edreflect__snapshots__indexes"),
+            scalar(built.warehouse, "select count(*) from staging.stg_edreflect__snapshots__activity_works"),
+            scalar(built.warehouse, "select count(*) from staging.stg_edreflect__snapshots__indexes"),
         )
     ]
 
 
 def test_soft_deleted_rows_are_kept_and_flagged(built: Built) -> None:
     flagged = "count(*) filter (where is_deleted)"
-    users = _query(built.warehouse, f"select count(*), {flagged} from marts.dim_users")[0]
-    raw = _query(built.warehouse, "select count(*), count(*) filter (where deleted = 'true') from raw.users")[
+    users = query(built.warehouse, f"select count(*), {flagged} from marts.dim_users")[0]
+    raw = query(built.warehouse, "select count(*), count(*) filter (where deleted = 'true') from raw.users")[
         0
     ]
     assert users == raw and users[1] >= 1
-    (deleted_groups,) = _query(built.warehouse, "select count(*) from marts.dim_groups where is_deleted")[0]
+    (deleted_groups,) = query(built.warehouse, "select count(*) from marts.dim_groups where is_deleted")[0]
     assert deleted_groups >= 1
     # an array item inherits its document's flag, and memberships of the deleted user are still there
-    assert _query(
+    assert query(
         built.warehouse,
         """
         select count(*) from marts.bridge_group_members as m
@@ -224,7 +180,7 @@ def test_every_model_and_column_is_documented(built: Built) -> None:
     for folder, schema in (("intermediate", "intermediate"), ("marts", "marts")):
         for name, node in _models(built.manifest, folder).items():
             assert node["description"].strip(), f"{name} has no description"
-            actual = [r[0] for r in _query(
+            actual = [r[0] for r in query(
                 built.warehouse,
                 f"select column_name from information_schema.columns where table_schema = '{schema}' "
                 f"and table_name = '{name}' order by ordinal_position",
@@ -262,7 +218,7 @@ def test_relationship_tests_cover_the_facts(built: Built) -> None:
 
 def test_a_broken_reference_in_raw_fails_the_build_naming_the_test(built: Built, tmp_path: Path) -> None:
     warehouse = tmp_path / "broken.duckdb"
-    _query(built.warehouse, "checkpoint")  # flush the write-ahead log so the file copy is the whole database
+    query(built.warehouse, "checkpoint")  # flush the write-ahead log so the file copy is the whole database
     shutil.copy(built.warehouse, warehouse)
     con = duckdb.connect(str(warehouse))
     try:
@@ -273,7 +229,7 @@ def test_a_broken_reference_in_raw_fails_the_build_naming_the_test(built: Built,
     finally:
         con.close()
     with pytest.raises(DbtError) as failure:
-        _dbt(["build", "--select", "fct_observations"], warehouse, built.target)
+        dbt(["build", "--select", "fct_observations"], warehouse, built.target)
     message = str(failure.value)
     assert "relationships_fct_observations_learner_id__user_id__ref_dim_users_" in message
     assert "Got 1 result" in message
@@ -290,12 +246,12 @@ def test_a_product_without_optional_groups_builds_empty_marts(built: Built, tmp_
     _strip_references(product)
     warehouse = tmp_path / "wh.duckdb"
     load_product(product, warehouse)
-    _dbt(["run", "--select", "staging", "intermediate", "marts"], warehouse, built.target)
+    dbt(["run", "--select", "staging", "intermediate", "marts"], warehouse, built.target)
     empty = ("fct_goals", "bridge_goal_users", "fct_slos", "fct_slo_answers", "dim_slo_templates")
     for mart in (*empty, "fct_eoy_classifications", "fct_slo_assessment_measures"):
-        assert _query(warehouse, f"select count(*) from marts.{mart}") == [(0,)], mart
-    assert _query(warehouse, "select max(level) from marts.dim_rubric_indicators") == [(2,)]
-    assert _query(warehouse, "select count(*) from marts.dim_users")[0][0] == 5
+        assert query(warehouse, f"select count(*) from marts.{mart}") == [(0,)], mart
+    assert query(warehouse, "select max(level) from marts.dim_rubric_indicators") == [(2,)]
+    assert query(warehouse, "select count(*) from marts.dim_users")[0][0] == 5
 
 
 def _strip_references(product: Path) -> None:
