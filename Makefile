@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 2
 export DATA_PRODUCT WAREHOUSE EDFI_OUTPUT EDFI_DISTRICT_ID EDFI_SCHOOL_YEARS
 export EDFI_COHORT_ID_MAX_LENGTH LANDING_DIR EDFI_API_URL EDFI_RESOURCES EDFI_ALLOW_DELETES
-export EDFI_DELETE_THRESHOLD EDFI_VERIFY_SSL STRICT
+export EDFI_DELETE_THRESHOLD EDFI_VERIFY_SSL STRICT DISTRICT_TIMEZONE LOG_FILE
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
@@ -49,7 +49,7 @@ dbt: $(STAMP)
 send: $(STAMP)
 	$(PY) -m extract send
 
-## resync: reconcile the identity-mapping state with what the Ed-Fi API holds
+## resync: reconcile the delivery state with what the Ed-Fi API holds (the next `make send` applies it)
 resync: $(STAMP)
 	$(PY) -m extract resync
 
