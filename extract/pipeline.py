@@ -11,12 +11,16 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from . import config as cfg
 from .config import Settings
+
+if TYPE_CHECKING:
+    from .warehouse import Workspace
 
 console = Console(stderr=True)
 
@@ -183,7 +187,17 @@ def _check_school_years(settings: Settings, summary: RunSummary) -> None:
         )
 
 
-def _build_locked(settings: Settings, summary: RunSummary, ws) -> None:
+def refuse_warnings_if_strict(settings: Settings, summary: RunSummary) -> None:
+    """STRICT=1: a district that wants every warning to stop the run gets that, before anything is
+    published."""
+    if settings.strict and summary.warnings:
+        raise PipelineError(
+            f"STRICT=1 and this run has {len(summary.warnings)} warning(s) (listed above): nothing was "
+            "published. Fix them, or run without STRICT to publish with the warnings."
+        )
+
+
+def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> None:
     from .dbt import run_dbt
     from .edfi_export import render
 
@@ -200,11 +214,7 @@ def _build_locked(settings: Settings, summary: RunSummary, ws) -> None:
     for w in export.summary["warnings"]:
         summary.warn(f"Ed-Fi {w['resource']} of group {w['groupId']} ({w['schoolYear']}): {w['reason']}")
     validate("export", settings, summary)
-    if settings.strict and summary.warnings:
-        raise PipelineError(
-            f"STRICT=1 and this run has {len(summary.warnings)} warning(s) (listed above): nothing was "
-            "published. Fix them, or run without STRICT to publish with the warnings."
-        )
+    refuse_warnings_if_strict(settings, summary)
     with summary.timed("publish"):
         ws.publish()
     summary.figures.update(export.figures())

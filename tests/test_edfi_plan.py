@@ -130,3 +130,18 @@ def test_sharp_volume_drops_of_what_the_export_reads_are_named() -> None:
     assert _volume_drops(con) == [
         "users.groups: 174 rows against 400 in the previous delivery (-56%): is the delivery complete?"
     ]
+
+
+def test_strict_turns_warnings_into_a_stop() -> None:
+    from dataclasses import replace
+
+    from extract.config import from_env
+    from extract.pipeline import PipelineError, RunSummary, refuse_warnings_if_strict
+
+    settings = from_env({}, command="build")
+    summary = RunSummary(load_id="x")
+    refuse_warnings_if_strict(replace(settings, strict=True), summary)  # no warning: goes on
+    summary.warn("a cohort sent without a scope")
+    refuse_warnings_if_strict(settings, summary)  # not strict: goes on
+    with pytest.raises(PipelineError, match=r"STRICT=1 and this run has 1 warning"):
+        refuse_warnings_if_strict(replace(settings, strict=True), summary)
