@@ -329,6 +329,18 @@ def _write_problem(folder: Path) -> str | None:
     return None
 
 
+def _cannot_create_in(folder: Path) -> str | None:
+    """Why files cannot be created in `folder` (existing, or to be created), or None."""
+    base = _nearest_existing(folder)
+    if not base.is_dir():
+        return _in_the_way(base, folder)
+    why = _write_problem(base)
+    if why:
+        verb = "" if base == folder else f", so {folder} cannot be created"
+        return f"the folder {base} {why}{verb}"
+    return None
+
+
 def _check_folder(p: _Problems, name: str, raw: str, path: Path, what: str) -> None:
     """`path` is a writable folder, or one that can be created."""
     shown = _show(name, raw, path)
@@ -336,14 +348,9 @@ def _check_folder(p: _Problems, name: str, raw: str, path: Path, what: str) -> N
     if path.exists() and not path.is_dir():
         p.add(f"{shown}: {path} is a file, not a folder ({what}); {fix}")
         return
-    base = _nearest_existing(path)
-    if not base.is_dir():
-        p.add(f"{shown}: {_in_the_way(base, path)} ({what}); {fix}")
-        return
-    why = _write_problem(base)
-    if why:
-        verb = "" if base == path else f", so {path} cannot be created"
-        p.add(f"{shown}: the folder {base} {why}{verb} ({what}); {fix}")
+    problem = _cannot_create_in(path)
+    if problem:
+        p.add(f"{shown}: {problem} ({what}); {fix}")
 
 
 def _check_warehouse(p: _Problems, raw: str, path: Path) -> None:
@@ -362,16 +369,11 @@ def _check_warehouse(p: _Problems, raw: str, path: Path) -> None:
         if not os.access(path, os.R_OK | os.W_OK):
             p.add(f"{shown}: the file {path} is not readable and writable by this user; {fix}")
             return
-    folder = path.parent
-    base = _nearest_existing(folder)
-    if not base.is_dir():
-        p.add(f"{shown}: {_in_the_way(base, folder)}; {fix}")
-        return
-    why = _write_problem(base)
-    if why:
+    problem = _cannot_create_in(path.parent)
+    if problem:
         # The warehouse and its run lock (`<warehouse>.lock`) are created in this folder.
-        verb = "" if base == folder else f", so {folder} cannot be created"
-        p.add(f"{shown}: the folder {base} {why}{verb}; the warehouse and its .lock file live there; {fix}")
+        where = "; the warehouse and its .lock file live there" if problem.startswith("the folder") else ""
+        p.add(f"{shown}: {problem}{where}; {fix}")
 
 
 def _check_product_folder(p: _Problems, raw: str) -> None:
