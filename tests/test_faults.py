@@ -346,9 +346,12 @@ def test_sigkill_during_dbt_then_next_build_succeeds(tmp_path: Path) -> None:
     assert r.proc.poll() is None, f"dbt ended before the kill:\n{r.output[-3000:]}"
     r.kill()
     assert r.finish(timeout=30) == -9
+    # All or nothing: the killed build worked in its own copy; nothing was published.
+    assert not warehouse.exists(), "a killed first build must not publish a warehouse"
 
     assert_ok(*run("build", env, timeout=1200))
     assert sum(assert_rows_reconcile(product, warehouse).values()) == 0
+    assert not list(warehouse.parent.glob("*.next*")), "the next build removes what the killed one left"
     con = connect_ro(warehouse)
     try:
         leftovers = con.execute(
