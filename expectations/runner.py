@@ -28,6 +28,7 @@ import duckdb
 from extract.config import Settings
 from extract.contract import PROJECT_ROOT
 
+from .datadocs_assets import localize_data_docs
 from .model import ERROR, INDEX_COLUMNS, WARNING, Failure, LayerBatch, Rule, ValidationReport, findings_frame
 
 LAYERS = ("raw", "staging", "marts", "export")
@@ -390,6 +391,7 @@ def validate_layer(layer: str, settings: Settings, *, gx_dir: Path | None = None
         total = len(batch.frame) if batch.index_columns == INDEX_COLUMNS else len(result.results)
         _prune(context, layer, gx_dir)
         docs = context.build_data_docs()
+        localize_data_docs(data_docs_dir(gx_dir))
         report = ValidationReport(
             layer=layer,
             total=total,
