@@ -1,13 +1,34 @@
-"""Run dbt in-process (dbtRunner) against the configured warehouse."""
+"""Run dbt in-process (dbtRunner) against the configured warehouse.
+
+dbt's files live beside the live warehouse, one folder per warehouse (`<warehouse>.dbt/`): `target/` (the
+manifest, run_results.json and the partial parse that makes every build after the first skip most of
+parsing) and `logs/dbt.log` (dbt's full log, every node and every query). A build works in a copy of the
+warehouse (`<warehouse>.next`, see `extract.warehouse`) but uses the live warehouse's folder, so the folder
+is the same for every build of that warehouse and two warehouses never share one.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import textwrap
+import threading
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Settings
 from .contract import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from .progress import Stage
+
+log = logging.getLogger(__name__)
+
+# The commands that run nodes: they report progress (nodes done of total) instead of a line per node.
+NODE_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot"})
+WORK_SUFFIX = ".next"  # extract.warehouse.work_path: a build's copy of the live warehouse
 
 
 class DbtError(RuntimeError):
@@ -24,6 +45,34 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
     }
 
 
+def live_warehouse(warehouse: Path) -> Path:
+    """The live warehouse that `warehouse` is, or is the build's copy of (`<live>.next`)."""
+    from .warehouse import work_path
+
+    path = Path(warehouse)
+    if path.name.endswith(WORK_SUFFIX):
+        live = path.with_name(path.name[: -len(WORK_SUFFIX)])
+        if work_path(live) == path:
+            return live
+    return path
+
+
+def dbt_dir(settings: Settings) -> Path:
+    """dbt's folder for this warehouse: `<live warehouse>.dbt` (absolute)."""
+    live = live_warehouse(Path(settings.warehouse)).absolute()
+    return live.with_name(live.name + ".dbt")
+
+
+def target_dir(settings: Settings) -> Path:
+    """dbt's target folder for this warehouse: manifest.json, run_results.json, the partial parse."""
+    return dbt_dir(settings) / "target"
+
+
+def log_file(settings: Settings) -> Path:
+    """dbt's full log for this warehouse (dbt appends to it and rotates it)."""
+    return dbt_dir(settings) / "logs" / "dbt.log"
+
+
 def _release_warehouse() -> None:
     """dbt-duckdb keeps its DuckDB instance open in this process after a run. Close it: the file is then
     checkpointed (whole without its write-ahead log, ready to be renamed into place), and later
@@ -33,34 +82,141 @@ def _release_warehouse() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def run_dbt(args: Sequence[str], settings: Settings, *, quiet: bool = False) -> object:
-    """`dbt <args>` with the project, profile, warehouse and Ed-Fi vars of this run; raises on failure."""
+def _given(args: Sequence[str], option: str) -> bool:
+    return _option(args, option) is not None
+
+
+def _option(args: Sequence[str], option: str) -> Path | None:
+    """The value of `option` in dbt arguments (`--x value` or `--x=value`), None when absent."""
+    for i, a in enumerate(args):
+        if a.startswith(option + "="):
+            return Path(a.split("=", 1)[1])
+        if a == option and i + 1 < len(args):
+            return Path(args[i + 1])
+    return None
+
+
+def _accepts_target_path(args: Sequence[str]) -> bool:
+    """Whether the dbt (sub)command in `args` takes --target-path (`debug`, `deps`, ... do not)."""
+    from dbt.cli.main import cli
+
+    command = cli
+    for word in args:
+        sub = getattr(command, "commands", {}).get(word)
+        if word.startswith("-") or sub is None:
+            break
+        command = sub
+    return command is not cli and any("--target-path" in p.opts for p in command.params)
+
+
+class _Watcher:
+    """dbt event callback: counts finished nodes for the progress bar, keeps dbt's error messages, and
+    passes dbt's own warnings (not test results: the validation reads those) to the log and terminal.
+
+    dbt calls it from its worker threads, and an exception here would break dbt's run: it never raises.
+    """
+
+    RESULT_EVENTS = frozenset({"LogTestResult", "LogModelResult", "LogSeedResult", "LogSnapshotResult"})
+
+    def __init__(self, stage: Stage | None) -> None:
+        self.stage = stage
+        self.finished: set[str] = set()
+        self.total: int | None = None
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, msg) -> None:  # an EventMsg
+        try:
+            self._handle(msg)
+        except Exception:  # noqa: BLE001 - a progress bar must never stop dbt
+            log.debug("dbt event callback failed", exc_info=True)
+
+    def _handle(self, msg) -> None:
+        name, level = msg.info.name, msg.info.level
+        # The bar counts the nodes dbt announces before running (models, seeds, snapshots, data tests):
+        # dbt adds unit tests to its own "N of M" later, and not consistently, so they are not counted.
+        if name == "ConcurrencyLine":  # parsing done
+            with self._lock:
+                self.total = int(msg.data.node_count)
+            self._show()
+        elif name == "NodeFinished":  # a node run or skipped
+            unique_id = msg.data.node_info.unique_id
+            if not unique_id.startswith("unit_test."):
+                with self._lock:
+                    self.finished.add(unique_id)
+                self._show()
+        elif name == "UnableToPartialParse":
+            log.info("dbt: %s", msg.info.msg)
+        elif level == "error":
+            self.errors.append(msg.info.msg)
+        elif level == "warn" and name not in self.RESULT_EVENTS and not name.startswith("RunResult"):
+            log.warning("dbt: %s", msg.info.msg)
+
+    def _show(self) -> None:
+        if self.stage is not None:
+            self.stage.count(len(self.finished), self.total)
+
+
+def run_dbt(
+    args: Sequence[str], settings: Settings, *, quiet: bool = False, progress: Stage | None = None
+) -> object:
+    """`dbt <args>` with the project, profile, warehouse and Ed-Fi vars of this run; raises on failure.
+
+    dbt's target and log folders are this warehouse's (`target_dir`, `log_file`) unless `args` name
+    others. With `progress` (a stage of `extract.progress`), a command that runs nodes prints nothing of
+    its own: the stage's bar counts the nodes, and a failure names each failed node and why, and the log.
+    """
     from dbt.cli.main import dbtRunner
 
     os.environ["WAREHOUSE"] = str(settings.warehouse)
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    full = [
-        *args,
-        "--project-dir",
-        str(PROJECT_ROOT),
-        "--profiles-dir",
-        str(PROJECT_ROOT),
-    ]
+    full = [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
     if args and args[0] in {"build", "run", "test", "seed", "compile", "docs", "show"}:
         full += ["--vars", json.dumps(dbt_vars(settings))]
-    if quiet:
+    if not _given(args, "--target-path") and _accepts_target_path(args):
+        full += ["--target-path", str(target_dir(settings))]
+    log_path = _option(args, "--log-path")
+    if log_path is None:
+        log_path = log_file(settings).parent
+        full = ["--log-path", str(log_path), *full]
+    silent = progress is not None and bool(args) and args[0] in NODE_COMMANDS
+    if silent:
+        # Nothing on the console; the file keeps everything (dbt's default level for its file, which it
+        # would otherwise lower to the console's).
+        full = ["--log-level", "none", "--log-level-file", "debug", *full]
+    elif quiet:
         full = ["--quiet", *full]
+    watcher = _Watcher(progress if silent else None)
+    if progress is not None:
+        progress.note("parsing the project")
     try:
-        res = dbtRunner().invoke(full)
+        res = dbtRunner(callbacks=[watcher]).invoke(full)
     finally:
         _release_warehouse()
+    if progress is not None and watcher.total is None:
+        progress.note("")  # nothing to run (dbt said why in a warning)
     if not res.success:
-        failed = []
-        if res.result is not None and hasattr(res.result, "results"):
-            for r in res.result.results:
-                if str(r.status) in {"error", "fail"}:
-                    failed.append(f"{r.node.unique_id}: {r.message}")
-        detail = "\n  ".join(failed) if failed else str(res.exception or "see the dbt log above")
-        raise DbtError(f"dbt {' '.join(args)} failed:\n  {detail}")
+        raise DbtError(_failure(args, res, watcher, log_path / "dbt.log"))
     return res.result
+
+
+def _failure(args: Sequence[str], res, watcher: _Watcher, log: Path) -> str:
+    """Which nodes failed and why (from dbt's results), else dbt's error, and where the full log is."""
+    failed = []
+    if res.result is not None and hasattr(res.result, "results"):
+        for r in res.result.results:
+            if str(r.status) in {"error", "fail"}:
+                failed.append(f"{r.node.unique_id}: {r.message}")
+    if not failed:
+        failed = [str(res.exception)] if res.exception else watcher.errors[-5:]
+    detail = "\n".join(textwrap.indent(f.rstrip(), "  ") for f in failed) or "  dbt gave no reason"
+    return f"dbt {' '.join(args)} failed:\n{detail}\n(dbt's full log: {_shown(log)})"
+
+
+def _shown(path: Path) -> str:
+    """Relative to the current folder when inside it (as a user would type it), else absolute."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
