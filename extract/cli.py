@@ -74,15 +74,23 @@ def _cmd_sample(args: argparse.Namespace) -> None:
 
 
 def _cmd_dbt(args: argparse.Namespace) -> None:
-    from .dbt import run_dbt
+    from .dbt import NODE_COMMANDS, log_file, run_dbt
     from .lock import check_not_open_elsewhere, run_lock
+    from .progress import console, stage
 
     settings = cfg.from_env(command="dbt")
     # dbt writes the live warehouse: one run at a time, like `build`, and refused at once (not after dbt
     # has parsed the project, in hundreds of lines of traceback) when another program has it open.
     with run_lock(settings.warehouse):
         check_not_open_elsewhere(settings.warehouse)
-        run_dbt(args.dbt_args, settings)
+        if not args.dbt_args or args.dbt_args[0] not in NODE_COMMANDS:  # ls, show, debug...: dbt's output
+            run_dbt(args.dbt_args, settings)
+            return
+        try:  # build, run, test...: a progress bar, as in `build`; every node's line goes to dbt's log
+            with stage(f"dbt {args.dbt_args[0]}", unit="nodes") as progress:
+                run_dbt(args.dbt_args, settings, progress=progress)
+        finally:
+            console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False)
 
 
 def _cmd_docs(args: argparse.Namespace) -> None:

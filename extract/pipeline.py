@@ -7,22 +7,22 @@ the delivery state stay exactly as they were, for readers too.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.table import Table as RichTable
 
 from . import config as cfg
 from .config import Settings
+from .progress import Stage, console, stage
 
 if TYPE_CHECKING:
     from .warehouse import Workspace
-
-console = Console(stderr=True)
 
 
 class PipelineError(RuntimeError):
@@ -41,18 +41,15 @@ class RunSummary:
         self.warnings.append(message)
         console.print(f"[yellow]warning: {message}")
 
-    def timed(self, name: str):
-        summary = self
-
-        class _Timer:
-            def __enter__(self):
-                self.t0 = time.perf_counter()
-                console.rule(f"[bold]{name}")
-
-            def __exit__(self, *exc):
-                summary.stages[name] = time.perf_counter() - self.t0
-
-        return _Timer()
+    @contextlib.contextmanager
+    def timed(self, name: str, unit: str = "") -> Iterator[Stage]:
+        """A stage: its progress line on the terminal while it runs, its time in the summary."""
+        t0 = time.perf_counter()
+        try:
+            with stage(name, unit) as handle:
+                yield handle
+        finally:
+            self.stages[name] = time.perf_counter() - t0
 
     def render(self) -> None:
         table = RichTable(title="edreflect-edfi build summary")
@@ -198,14 +195,17 @@ def refuse_warnings_if_strict(settings: Settings, summary: RunSummary) -> None:
 
 
 def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> None:
-    from .dbt import run_dbt
+    from .dbt import log_file, run_dbt
     from .edfi_export import render
 
     extract_and_load(settings, summary)
     _check_school_years(settings, summary)
     validate("raw", settings, summary)
-    with summary.timed("dbt build"):
-        run_dbt(["build"], settings)
+    try:
+        with summary.timed("dbt build", unit="nodes") as dbt_stage:
+            run_dbt(["build"], settings, progress=dbt_stage)
+    finally:
+        console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False)
     validate("staging", settings, summary)
     validate("marts", settings, summary)
     with summary.timed("render Ed-Fi"):
@@ -218,3 +218,11 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
     with summary.timed("publish"):
         ws.publish()
     summary.figures.update(export.figures())
+
+
+def _shown(path: Path) -> str:
+    """Relative to the current folder when inside it (as a user would type it), else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
