@@ -96,9 +96,8 @@ td,th{{padding:.2em .8em;text-align:left}}</style>
 <ul>
 <li><a href="dbt/index.html">dbt docs</a>: every model (staging, intermediate, marts, Ed-Fi), its columns,
 tests and lineage.</li>
-<li><a href="data_docs/index.html">Data Docs</a>: the Great Expectations suites and validations of each
-layer (raw, staging, marts, export). Its index table needs JavaScript from public CDNs; offline, use the
-links below, which open each layer's latest validation page directly.</li>
+<li><a href="data_docs/index.html">Data Docs</a>: the Great Expectations suites and every kept validation
+of each layer (raw, staging, marts, export); the table below opens each layer's latest one.</li>
 </ul>
 <h2>Latest validation per layer</h2>
 {table}
@@ -115,12 +114,15 @@ def build_docs(
     target_path: Path | None = None,
 ) -> Path:
     """Generate the dbt docs and the Data Docs and put them under one site folder; returns the folder."""
+    from expectations.datadocs_assets import localize_data_docs
     from expectations.runner import data_docs_dir, get_context, gx_dir_default
 
-    from .dbt import dbt_vars, run_dbt
+    from .dbt import dbt_vars, run_dbt, target_dir
 
     site = Path(site_dir or DEFAULT_SITE).resolve()
-    target = Path(target_path or PROJECT_ROOT / "target").resolve()
+    # the warehouse's own dbt folder by default: its manifest is the one that built it, and its partial
+    # parse is reused
+    target = Path(target_path or target_dir(settings)).resolve()
     gx_root = Path(gx_dir or gx_dir_default()).resolve()
     if not Path(settings.warehouse).is_file():
         raise DocsError(f"the warehouse {settings.warehouse} does not exist: run `make build` first")
@@ -133,6 +135,7 @@ def build_docs(
     if missing:
         raise DocsError(f"dbt docs generate wrote no {', '.join(missing)} under {target}")
     get_context(gx_root).build_data_docs()  # re-render from the stored suites and validation results
+    localize_data_docs(data_docs_dir(gx_root))  # styled with no network: the CDN files ship with us
 
     if site.exists():
         shutil.rmtree(site)

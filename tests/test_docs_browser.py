@@ -2,7 +2,9 @@
 
 What a person would see: the dbt site shows each mart with the columns its YAML documents; the site's
 index links the latest validation of each layer, and each of those Data Docs pages shows that layer's
-suite, its status and its expectations. Screenshots are kept in `results/docs_browser/` (git-ignored).
+suite, its status and its expectations, styled, with no request leaving 127.0.0.1 (GX's CDN files are
+vendored: expectations/static/); GX's own index table (built by JavaScript) lists every validation.
+Screenshots are kept in `results/docs_browser/` (git-ignored).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _browser import dump_dom, screenshot
+from _browser import Browser, Page, screenshot
 from _gx_warehouse import built_example
 
 from expectations import validate_layer
+from expectations.datadocs_assets import localize_data_docs
 from expectations.marts import mart_models
 from extract.contract import PROJECT_ROOT
 from extract.docs import build_docs, make_server
@@ -25,12 +28,13 @@ pytestmark = pytest.mark.slow
 
 LAYERS = ("raw", "staging", "marts", "export")
 MARTS_SHOWN = ("dim_rubric_indicators", "fct_observations", "dim_users")
+Site = tuple[str, dict[str, str], Path, Path]  # base url, run id per layer, screenshots, site folder
 # kept after the run (git-ignored), for a person to look at what the browser saw
 SCREENSHOTS = PROJECT_ROOT / "results" / "docs_browser"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     settings = built_example(tmp_path_factory.getbasetemp() / "gx_example")
     root = tmp_path_factory.mktemp("docs")
     gx_dir = root / "gx"
@@ -40,34 +44,31 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         report = validate_layer(layer, settings, gx_dir=gx_dir)
         assert report.errors == 0, report.text()
         run_ids[layer] = report.run_id
-    folder = build_docs(settings, site_dir=root / "site", gx_dir=gx_dir, target_path=root / "dbt_target")
+    folder = build_docs(settings, site_dir=root / "site", gx_dir=gx_dir)  # dbt: the warehouse's target
     server = make_server(folder)
     thread = threading.Thread(target=server.serve_forever, name="docs-http", daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
         assert host == "127.0.0.1"
-        yield f"http://127.0.0.1:{port}", run_ids, SCREENSHOTS
+        yield f"http://127.0.0.1:{port}", run_ids, SCREENSHOTS, folder
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
 
 
-def _text(dom: str) -> str:
-    """The page's text as a person reads it (tags, scripts and styles removed, whitespace collapsed)."""
-    body = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", dom)
-    return " ".join(re.sub(r"(?s)<[^>]+>", " ", body).split())
-
-
-def test_dbt_site_shows_marts_and_their_columns(site: tuple[str, dict[str, str], Path]) -> None:
-    base, _, shots = site
+def test_dbt_site_shows_marts_and_their_columns(site: Site, browser: Browser) -> None:
+    base, _, shots, _ = site
     documented = {m.name: m for m in mart_models()}
     for name in MARTS_SHOWN:
-        url = f"{base}/dbt/index.html#!/model/model.edreflect_edfi.{name}"
-        text = _text(dump_dom(url, budget_ms=10000))
+        page = browser.open(f"{base}/dbt/index.html#!/model/model.edreflect_edfi.{name}")
+        _offline(base, page)
+        page.wait_for(
+            f"document.body.innerText.includes('{name}') && document.body.innerText.includes('Columns')"
+        )
+        text = " ".join(page.evaluate("document.body.innerText").split())
         assert f"{name} table" in text, f"{name}: the model page did not render"
-        assert "Columns" in text
         columns = _yaml_columns(documented[name].yaml_file, name)
         shown = [c for c in columns if re.search(rf"\b{re.escape(c)}\b", text)]
         assert shown == columns, f"{name}: columns missing from the page: {sorted(set(columns) - set(shown))}"
@@ -87,28 +88,96 @@ def _yaml_columns(yaml_file: str, model: str) -> list[str]:
     return [c["name"] for c in entry["columns"]]
 
 
-def test_data_docs_show_latest_validation_of_each_layer(site: tuple[str, dict[str, str], Path]) -> None:
-    base, run_ids, shots = site
-    index = dump_dom(f"{base}/index.html", budget_ms=3000)
-    found = re.findall(r'<a href="(data_docs/validations/([a-z]+)/[^"]+)"', index)
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with Browser() as b:
+        yield b
+
+
+def _offline(base: str, page: Page) -> None:
+    """Every request of the page went to the docs server on 127.0.0.1 (or is inline data)."""
+    outside = [u for u in page.requests if not (u.startswith(base + "/") or u.startswith("data:"))]
+    assert not outside, f"{page.url} requested, beside 127.0.0.1: {outside}"
+
+
+def _styled(page: Page) -> None:
+    """Bootstrap's stylesheet applies (navbar and table rules) and font-awesome's solid font loaded."""
+    styles = page.evaluate(
+        """({navbar: getComputedStyle(document.querySelector('nav.navbar')).display,
+            table: getComputedStyle(document.querySelector('table.table') || document.body).borderCollapse,
+            icons: document.fonts.check('900 16px "Font Awesome 6 Free"')})"""
+    )
+    assert styles == {"navbar": "flex", "table": "collapse", "icons": True}, (page.url, styles)
+
+
+def test_data_docs_show_latest_validation_of_each_layer(site: Site, browser: Browser) -> None:
+    """The site's index links each layer's latest validation; each page is styled with no network."""
+    base, run_ids, shots, _ = site
+    index = browser.open(f"{base}/index.html")
+    found = re.findall(
+        r'<a href="(data_docs/validations/([a-z]+)/[^"]+)"', index.evaluate("document.body.innerHTML")
+    )
     links = {layer: href for href, layer in found}
     assert sorted(links) == sorted(LAYERS), links
-    assert "FAILED" not in _text(index) and _text(index).count("passed") == 4
+    text = index.evaluate("document.body.innerText")
+    assert "FAILED" not in text and text.count("passed") == 4
+    texts = {}
     for layer in LAYERS:
         href = links[layer]
         assert f"/{run_ids[layer]}/" in href, (
             f"{layer}: the index links {href}, not the latest run {run_ids[layer]}"
         )
-        text = _text(dump_dom(f"{base}/{href.replace(' ', '%20')}", budget_ms=3000))
+        page = browser.open(f"{base}/{href.replace(' ', '%20')}")
+        _offline(base, page)
+        _styled(page)
+        texts[layer] = text = " ".join(page.evaluate("document.body.innerText").split())
         assert "Expectation Validation Result" in text
         assert f"Expectation Suite: {layer}" in text
         assert "Status: Succeeded" in text, text[:500]
         assert run_ids[layer] in text  # the run name shown on the page
-    raw_text = _text(dump_dom(f"{base}/{links['raw']}", budget_ms=3000))
     for description in ("`_id` is unique in the table", "row count agrees with raw._loads"):
-        assert description in raw_text
-    export_text = _text(dump_dom(f"{base}/{links['export']}", budget_ms=3000))
-    assert "cohortIdentifier is 1-20 characters" in export_text
+        assert description in texts["raw"]
+    assert "cohortIdentifier is 1-20 characters" in texts["export"]
     png = screenshot(f"{base}/{links['raw']}", shots / "data_docs_raw.png")
     assert png.stat().st_size > 20_000
     screenshot(f"{base}/index.html", shots / "index.png")
+
+
+def test_data_docs_index_table_lists_every_validation_offline(site: Site, browser: Browser) -> None:
+    """GX's own index builds its table with bootstrap-table (JavaScript): offline it lists every run."""
+    base, run_ids, shots, _ = site
+    page = browser.open(f"{base}/data_docs/index.html")
+    _offline(base, page)
+    _styled(page)
+    rows = page.evaluate(
+        """[...document.querySelectorAll('#section-1-content-block-2-1-body-table tbody tr')]
+            .map(tr => tr.getAttribute('data-href') + ' ' + tr.innerText)"""
+    )
+    assert len(rows) == 2 * len(LAYERS), rows  # two validations of each layer, newest first
+    for layer in LAYERS:
+        assert any(f"validations/{layer}/{run_ids[layer]}/" in r for r in rows), (layer, rows)
+    suites = page.evaluate(  # the suites tab is hidden until clicked: textContent, not innerText
+        """[...document.querySelectorAll('#section-1-content-block-2-2-body-table tbody tr')]
+            .map(tr => tr.textContent)"""
+    )
+    assert sorted(s.strip() for s in suites) == sorted(LAYERS), suites
+    suite_page = browser.open(f"{base}/data_docs/expectations/raw.html")
+    _offline(base, suite_page)
+    _styled(suite_page)
+    png = screenshot(f"{base}/data_docs/index.html", shots / "data_docs_index.png")
+    assert png.stat().st_size > 20_000
+
+
+def test_data_docs_name_no_cdn_and_localizing_again_changes_nothing(site: Site) -> None:
+    """No page loads anything by an absolute address (links to GX's site stay links), and a second
+    `localize_data_docs` (the runner calls it after every validation) leaves the pages as they are."""
+    folder = site[3] / "data_docs"
+    pages = {p: p.read_text(encoding="utf-8") for p in folder.rglob("*.html") if "static" not in p.parts}
+    assert len(pages) >= 2 * len(LAYERS) + len(LAYERS) + 1  # validations, suites, index
+    loads = re.compile(
+        r"""<(?:script|img|link)\b[^>]*\b(?:src|href)="(https?:[^"]*)"|url\(['"]?(https?:[^)'"]*)"""
+    )
+    for page, text in pages.items():
+        assert not loads.findall(text), (page, loads.findall(text)[:3])
+    localize_data_docs(folder)
+    assert {p: p.read_text(encoding="utf-8") for p in pages} == pages
