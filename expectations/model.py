@@ -1,11 +1,9 @@
 """The shapes every layer's suite shares: rules, findings, the batch GX validates, the report.
 
 Why findings: the raw, staging and marts checks are aggregates over tables of millions of rows
-(uniqueness, anti-joins, per-column parse counts). DuckDB computes them in one pass per table; GX then
-validates the small findings frame (one row per table or column and check) with one expectation per
-rule, keeps the results and renders Data Docs. Measured on this machine, a pandas batch of 3 M ids cost
-~3 s per expectation in GX (it hashes the whole frame per batch and runs each check in Python), while
-DuckDB computed the same three aggregates in ~0.5 s.
+(uniqueness, volumes, value ranges) or dbt's own test results. DuckDB computes them in one pass per
+table; each (subject, check) becomes one GX expectation result, kept in GX's store and rendered in the
+Data Docs grouped by table or model (see README.md for the measurements behind this).
 """
 
 from __future__ import annotations
@@ -20,10 +18,6 @@ WARNING = "warning"
 SEVERITIES = (ERROR, WARNING)
 EXAMPLES = 5  # example values kept per failing check
 EXAMPLE_WIDTH = 60  # characters of one example value (values may be personal data: keep them short)
-
-# The findings frame: one row per (subject, check); `failing` = 0 means the check passed.
-FINDING_COLUMNS = ("table", "column", "file", "check", "failing", "checked", "examples")
-INDEX_COLUMNS = ["table", "column", "file", "checked", "examples"]
 
 
 @dataclass(frozen=True)
@@ -51,35 +45,24 @@ class Finding:
     column: str | None = None
     file: str | None = None
     examples: str | None = None
+    severity: str | None = None  # the rule's unless set (dbt tests carry their own)
+    description: str | None = None  # the rule's unless set
 
 
 @dataclass
 class LayerBatch:
-    """What GX validates for a layer: a frame, its expectations, and the columns that name a failing row."""
+    """What a layer's suite produced for GX: the export's payload frame and native expectations (`frame`,
+    `expectations`, `index_columns`), or, for raw, staging and marts, the findings computed where the
+    data is (`findings`, judged by `rules`)."""
 
     layer: str
-    frame: pd.DataFrame
-    expectations: list[Any]  # great_expectations.expectations.Expectation
-    index_columns: list[str]
-    subject: str  # what a frame row is, for Data Docs: `raw tables and checks`, `Ed-Fi payloads`
-    context: dict[str, Any] = field(default_factory=dict)  # load id etc. for the run record
-
-
-def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    rows = [
-        {
-            "table": f.table,
-            "column": f.column,
-            "file": f.file,
-            "check": f.check,
-            "failing": int(f.failing),
-            "checked": int(f.checked),
-            "examples": f.examples,
-        }
-        for f in findings
-    ]
-    frame = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))
-    return frame.astype({"failing": "int64", "checked": "int64"})
+    subject: str  # what is validated, for Data Docs: `raw tables`, `Ed-Fi payloads`
+    frame: pd.DataFrame | None = None
+    expectations: list[Any] = field(default_factory=list)  # great_expectations.expectations.Expectation
+    index_columns: list[str] = field(default_factory=list)
+    rules: tuple[Rule, ...] = ()
+    findings: list[Finding] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)  # load id, table profiles, for the run record
 
 
 def short(value: object) -> str:
@@ -110,7 +93,7 @@ class Failure:
 
     def line(self) -> str:
         where = self.table + (f".{self.column}" if self.column else "")
-        of = f" of {self.checked:,}" if self.checked is not None else ""
+        of = f" of {self.checked:,}" if self.checked else ""
         eg = f"; e.g. {self.examples}" if self.examples else ""
         sev = self.severity.upper()
         return f"  {sev:7} {self.layer} | {where} | {self.description} | {self.failing:,} failing{of}{eg}"

@@ -38,7 +38,13 @@ RULES = (
         "rows whose `_load_id` is not the latest load id of raw._loads",
     ),
     Rule("id_not_null", "`_id` is not null", ERROR, "rows with an empty `_id`"),
-    Rule("id_unique", "`_id` is unique in the table", ERROR, "rows whose `_id` occurs more than once"),
+    Rule(
+        "id_unique",
+        "`_id` identifies one row: no two different rows share it",
+        ERROR,
+        "rows whose `_id` is shared by a row with different content (exact copies count once; examples: "
+        "the id and its lines)",
+    ),
     Rule(
         "id_is_object_id",
         f"`_id` is an ObjectId (^{OBJECT_ID}$)",
@@ -55,10 +61,17 @@ RULES = (
     Rule("index_not_null", "`_index` is not null (child tables)", ERROR, "rows with an empty `_index`"),
     Rule(
         "key_unique",
-        "the child key (`_parentId`, `_index`) is unique",
+        "the child key (`_parentId`, `_index`) identifies one row: no two different rows share it",
         ERROR,
-        "rows whose key occurs more than once (for rubrics.standards.indicators.proficiencyLevels the key "
-        "includes `indicatorIndex`)",
+        "rows whose key is shared by a row with different content (for "
+        "rubrics.standards.indicators.proficiencyLevels the key includes `indicatorIndex`)",
+    ),
+    Rule(
+        "no_exact_duplicates",
+        "no row repeats another exactly (staging keeps the first copy)",
+        WARNING,
+        "rows beyond the first copy of a row whose every contract column is equal to it (examples: file and "
+        "lines of the copies)",
     ),
     Rule(
         "no_rejects",
@@ -178,11 +191,17 @@ def _table_findings(
         failing, ex = res[2 + 2 * i], res[3 + 2 * i]
         add(check, int(failing), rows, join_examples(ex), column=col)
 
+    keys: list[tuple[str, list[str]]] = []
     if "_id" in has and t.has_own_id:
-        add("id_unique", *_duplicates(con, rel, ['"_id"'], rows), column="_id")
+        keys.append(("id_unique", ["_id"]))
     key = ["_parentId", *EXTRA_KEY_COLUMNS.get(t.name, ()), "_index"]
     if not t.is_top_level and all(k in has for k in key):
-        add("key_unique", *_duplicates(con, rel, [q(k) for k in key], rows), column=", ".join(key))
+        keys.append(("key_unique", key))
+    content = [c for c in t.column_names if c in has]
+    exact, exact_ex, conflicts = _duplicates(con, rel, content, [k for _, k in keys])
+    add("no_exact_duplicates", exact, rows, exact_ex and f"{file}: {exact_ex}")
+    for (check, cols), (failing, ex) in zip(keys, conflicts, strict=True):
+        add(check, failing, rows, ex, column=", ".join(cols))
 
     landed, rejected, drift = manifest.get(t.name, (0, 0, None))
     rejects_ex = _reject_examples(con, load_id, t.name) if rejected and load_id else None
@@ -195,23 +214,40 @@ def _table_findings(
 
 
 def _duplicates(
-    con: duckdb.DuckDBPyConnection, rel: str, key: list[str], rows: int
-) -> tuple[int, int, str | None]:
-    """Rows whose key occurs more than once, with examples `key (lines a, b)`."""
-    keys = ", ".join(key)
-    shown = " || '|' || ".join(f"coalesce({k}::varchar, '(empty)')" for k in key)
+    con: duckdb.DuckDBPyConnection, rel: str, content: list[str], keys: list[list[str]]
+) -> tuple[int, str | None, list[tuple[int, str | None]]]:
+    """Exact duplicate rows (every contract column equal), and for each key the rows that share it with
+    different content, in one pass: rows are grouped by their content first, so exact copies of a row
+    never count as a key conflict."""
+    grouped = ", ".join(q(c) for c in dict.fromkeys([*content, *(k for key in keys for k in key)]))
+    lines = "array_to_string(list_slice(lines, 1, 3), ', ')"
+    select = [
+        "(select coalesce(sum(n - 1), 0) from g where n > 1)",
+        f"(select arg_min('lines ' || {lines}, first_line, 5) from g where n > 1)",
+    ]
+    for key in keys:
+        cols = ", ".join(q(k) for k in key)
+        shown = " || '|' || ".join(f"coalesce({q(k)}::varchar, '(empty)')" for k in key)
+        select.append(
+            f"""(select struct_pack(rows := coalesce(sum(rows), 0),
+                    examples := arg_min(shown || ' (lines ' || {lines} || ')', first_line, 5))
+                from (
+                    select sum(n) as rows, min(first_line) as first_line, {shown} as shown,
+                           list_sort(flatten(list(lines))) as lines
+                    from g where {" and ".join(f"{q(k)} is not null" for k in key)}
+                    group by {cols} having count(*) > 1
+                ))"""
+        )
     res = con.execute(
-        f"""select coalesce(sum(n), 0), arg_min(shown || ' (lines ' || lines || ')', first_line, 5)
-        from (
-            select count(*) as n, min(_source_line) as first_line, {shown} as shown,
-                   array_to_string(list_slice(list(_source_line order by _source_line), 1, 3), ', ') as lines
-            from {rel}
-            where {" and ".join(f"{k} is not null" for k in key)}
-            group by {keys}
-            having count(*) > 1
-        )"""
+        f"""with g as (
+            select {grouped}, count(*) as n, min(_source_line) as first_line,
+                   list(_source_line order by _source_line) as lines
+            from {rel} group by all
+        )
+        select {", ".join(select)}"""
     ).fetchone()
-    return int(res[0]), rows, join_examples(res[1])
+    conflicts = [(int(r["rows"]), join_examples(r["examples"])) for r in res[2:]]
+    return int(res[0]), join_examples(res[1]), conflicts
 
 
 def collect(con: duckdb.DuckDBPyConnection) -> tuple[list[Finding], dict[str, object]]:
