@@ -1,9 +1,10 @@
 """Run one layer's suite with Great Expectations, keep the results, update Data Docs, report.
 
-Design (measured; see model.py): DuckDB computes every aggregate check of raw, staging and marts in
-one pass per table; GX validates the small findings frame with one expectation per rule (a row
-condition selects the rule's rows) and renders the results. The export layer is small by nature (one
-row per cohort and membership), so GX validates the payload rows themselves with native expectations.
+Design (measured; see README.md): raw, staging and marts produce findings, one per (table or model,
+check), computed where the data is (DuckDB aggregates, dbt's own test results); each finding becomes one
+GX expectation result, grouped by its table or model, so the Data Docs page of a layer has one section per
+table with that table's checks. The export layer is small by nature (one row per cohort and membership),
+so GX's validator checks the payload rows themselves with native expectations.
 
 GX runs in an ephemeral context whose stores are folders under `<gx_dir>/uncommitted/` (git-ignored):
 the suites and validation results persist there, so `make docs` (another process) renders the latest
@@ -18,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -29,7 +31,7 @@ from extract.config import Settings
 from extract.contract import PROJECT_ROOT
 
 from .datadocs_assets import localize_data_docs
-from .model import ERROR, INDEX_COLUMNS, WARNING, Failure, LayerBatch, Rule, ValidationReport, findings_frame
+from .model import ERROR, WARNING, Failure, Finding, LayerBatch, Rule, ValidationReport
 
 LAYERS = ("raw", "staging", "marts", "export")
 DEFAULT_GX_DIR = PROJECT_ROOT / "expectations" / "gx"
@@ -42,6 +44,9 @@ _QUALITY_DDL = (
         run_id varchar primary key, layer varchar not null, load_id varchar, run_at timestamp not null,
         seconds double not null, success boolean not null, errors integer not null, warnings integer not null,
         total integer not null, data_docs varchar)""",
+    f"""create table if not exists {QUALITY_SCHEMA}.table_profiles (
+        run_id varchar not null, layer varchar not null, load_id varchar, table_name varchar not null,
+        row_count bigint not null, newest_updated_at timestamp, run_at timestamp not null)""",
     f"""create table if not exists {QUALITY_SCHEMA}.validation_results (
         run_id varchar not null, layer varchar not null, table_name varchar, column_name varchar,
         check_name varchar not null, expectation varchar not null, expectation_type varchar not null,
@@ -65,6 +70,20 @@ _RESULT_COLUMNS = [
     "examples",
     "run_at",
 ]
+
+
+def _preload_gx() -> None:
+    """Import GX (~3 s, most of its cost on a small product) in a thread while DuckDB computes the
+    layer's findings (DuckDB releases the GIL): the first layer then waits for what is left of it."""
+    import contextlib
+    import importlib
+    import threading
+
+    def load() -> None:
+        with contextlib.suppress(Exception):  # the main thread imports it again and reports the error
+            importlib.import_module("great_expectations")
+
+    threading.Thread(target=load, name="import-great-expectations", daemon=True).start()
 
 
 class ValidationSetupError(RuntimeError):
@@ -131,19 +150,17 @@ def data_docs_dir(gx_dir: Path) -> Path:
 
 
 def rule_expectations(rules: tuple[Rule, ...], layer: str) -> list[Any]:
-    """One GX expectation per rule over the findings frame: `failing` is 0 on the rule's rows."""
+    """The layer's suite as GX shows it: one expectation per rule (`failing` is 0 on every subject)."""
     import great_expectations.expectations as gxe
     from great_expectations.expectations.metadata_types import FailureSeverity
-    from great_expectations.expectations.row_conditions import Column
 
     return [
         gxe.ExpectColumnValuesToBeBetween(
             column="failing",
             min_value=0,
             max_value=0,
-            row_condition=Column("check") == r.check,
             description=f"{r.description} [{r.severity}]",
-            notes=f"`failing` = {r.how}. Computed in DuckDB over the whole {layer} layer.",
+            notes=f"`failing` = {r.how}. Computed over the whole {layer} layer, per table or model.",
             severity=FailureSeverity.CRITICAL if r.severity == ERROR else FailureSeverity.WARNING,
             meta={"check": r.check, "severity": r.severity, "layer": layer},
         )
@@ -153,26 +170,130 @@ def rule_expectations(rules: tuple[Rule, ...], layer: str) -> list[Any]:
 
 def _batch(layer: str, con: duckdb.DuckDBPyConnection, settings: Settings) -> LayerBatch:
     if layer == "raw":
-        from . import raw as mod
+        from . import raw
+
+        findings, context = raw.collect(con)
+        rules = raw.RULES
     elif layer == "staging":
-        from . import staging as mod
+        from . import staging
+
+        findings, context = staging.collect(con, settings)
+        rules = staging.RULES
     elif layer == "marts":
-        from . import marts as mod
+        from . import marts
+
+        findings, context = marts.collect(con, settings)
+        rules = marts.RULES
     elif layer == "export":
         from . import export
 
         return export.batch(con, settings)
     else:
         raise ValidationSetupError(f"unknown layer {layer!r}: expected one of {', '.join(LAYERS)}")
-    findings, context = mod.collect(con)
-    return LayerBatch(
-        layer=layer,
-        frame=findings_frame(findings),
-        expectations=rule_expectations(mod.RULES, layer),
-        index_columns=INDEX_COLUMNS,
-        subject=f"{layer} checks",
-        context=context,
+    subject = {"raw": "raw tables", "staging": "staging models", "marts": "marts models"}[layer]
+    return LayerBatch(layer=layer, subject=subject, rules=rules, findings=findings, context=context)
+
+
+def _judged(batch: LayerBatch, f: Finding) -> tuple[str, str]:
+    """A finding's severity and description: its own (dbt tests), else its rule's."""
+    rule = next((r for r in batch.rules if r.check == f.check), None)
+    severity = f.severity or (rule.severity if rule else ERROR)
+    description = f.description or (rule.description if rule else f.check)
+    return severity, description
+
+
+def _finding_failures(batch: LayerBatch) -> list[Failure]:
+    out = []
+    for f in batch.findings:
+        if f.failing:
+            severity, description = _judged(batch, f)
+            out.append(
+                Failure(
+                    batch.layer,
+                    f.table,
+                    f.column,
+                    f.check,
+                    description,
+                    severity,
+                    f.failing,
+                    f.checked,
+                    f.examples,
+                )
+            )
+    return out
+
+
+def _findings_result(batch: LayerBatch, run_id: Any, success: bool) -> Any:
+    """The layer's findings as one GX validation result, grouped by table or model (GX's Data Docs make
+    one section per `column` argument: here the table). In each section, one line per failing check and
+    one line naming the checks that pass: GX serializes and renders ~5 ms per result, so a line per
+    passing check would cost seconds per layer for nothing a reader needs."""
+    import great_expectations as gx
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+        ExpectationValidationResult,
     )
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    def result(table: str, description: str, observed: str, ok: bool, meta: dict[str, Any]) -> Any:
+        config = ExpectationConfiguration(
+            type="expect_column_values_to_be_between",
+            kwargs={"column": table, "min_value": 0, "max_value": 0},
+            description=description,
+            meta={"layer": batch.layer, **meta},
+        )
+        return ExpectationValidationResult(
+            success=ok, expectation_config=config, result={"observed_value": observed}
+        )
+
+    passing: dict[str, list[str]] = {}
+    failing: dict[str, list[Any]] = {}
+    for f in batch.findings:
+        severity, description = _judged(batch, f)
+        where = f"{f.column}: " if f.column and f.check != "dbt_test" else ""
+        if not f.failing:
+            passing.setdefault(f.table, []).append(f"{where}{description}")
+            continue
+        of = f" of {f.checked:,}" if f.checked else ""
+        observed = f"{f.failing:,} failing{of}" + (f"; e.g. {f.examples}" if f.examples else "")
+        failing.setdefault(f.table, []).append(
+            result(f.table, f"{where}{description} [{severity}]", observed, False, {"check": f.check})
+        )
+    results = []
+    for table in dict.fromkeys([*failing, *passing]):
+        results += failing.get(table, [])
+        if table in passing:
+            names = passing[table]
+            results.append(
+                result(table, f"{len(names)} check(s) pass: " + "; ".join(names), "0 failing", True, {})
+            )
+    ok = sum(1 for r in results if r.success)
+    return ExpectationSuiteValidationResult(
+        success=success,
+        results=results,
+        suite_name=batch.layer,
+        statistics={
+            "evaluated_expectations": len(results),
+            "successful_expectations": ok,
+            "unsuccessful_expectations": len(results) - ok,
+            "success_percent": 100.0 * ok / len(results) if results else 100.0,
+        },
+        meta={
+            "great_expectations_version": gx.__version__,
+            "run_id": run_id,
+            "batch_spec": {"data_asset_name": batch.subject},
+            "active_batch_definition": {
+                "datasource_name": batch.layer,
+                "data_asset_name": batch.subject,
+                "batch_definition_name": "latest",
+            },
+        },
+        batch_id=_batch_id(batch),
+    )
+
+
+def _batch_id(batch: LayerBatch) -> str:
+    return f"{batch.layer}-" + re.sub(r"\W+", "_", batch.subject)
 
 
 def _severity(expectation_config: Any) -> str:
@@ -182,13 +303,8 @@ def _severity(expectation_config: Any) -> str:
     return ERROR if str(getattr(expectation_config, "severity", "critical")).endswith("critical") else WARNING
 
 
-def _value(v: Any) -> Any:
-    """A frame cell as Python: pandas gives NaN for a missing text."""
-    return None if v is None or (isinstance(v, float) and v != v) else v
-
-
 def _failures(batch: LayerBatch, result: Any) -> list[Failure]:
-    """The report's failures, read from GX's verdicts (one per failing subject of a rule)."""
+    """The export's failures, read from GX's verdicts (one per failing expectation)."""
     out: list[Failure] = []
     for r in result.results:
         if r.success:
@@ -213,42 +329,25 @@ def _failures(batch: LayerBatch, result: Any) -> list[Failure]:
                 )
             )
             continue
-        if batch.index_columns == INDEX_COLUMNS:
-            for item in res.get("unexpected_index_list") or []:
-                out.append(
-                    Failure(
-                        batch.layer,
-                        str(item.get("table")),
-                        _value(item.get("column")) or None,
-                        meta.get("check", cfg.type),
-                        description,
-                        severity,
-                        int(_value(item.get("failing")) or 0),
-                        int(_value(item.get("checked")) or 0),
-                        _value(item.get("examples")) or None,
-                    )
-                )
-        else:
-            items = res.get("partial_unexpected_index_list") or []
-            examples = "; ".join(
-                ", ".join(f"{k}={v}" for k, v in item.items() if v is not None and str(v) != "nan")
-                for item in items[:5]
+        items = res.get("partial_unexpected_index_list") or []
+        examples = "; ".join(
+            ", ".join(f"{k}={v}" for k, v in item.items() if v is not None and str(v) != "nan")
+            for item in items[:5]
+        )
+        failing = int(res.get("unexpected_count") or (0 if "observed_value" not in res else 1))
+        out.append(
+            Failure(
+                batch.layer,
+                meta.get("table", batch.subject),
+                cfg.kwargs.get("column"),
+                meta.get("check", cfg.type),
+                description,
+                severity,
+                max(failing, 1),
+                res.get("element_count"),
+                examples or (f"observed {res.get('observed_value')}" if "observed_value" in res else None),
             )
-            failing = int(res.get("unexpected_count") or (0 if "observed_value" not in res else 1))
-            out.append(
-                Failure(
-                    batch.layer,
-                    meta.get("table", batch.subject),
-                    cfg.kwargs.get("column"),
-                    meta.get("check", cfg.type),
-                    description,
-                    severity,
-                    max(failing, 1),
-                    res.get("element_count"),
-                    examples
-                    or (f"observed {res.get('observed_value')}" if "observed_value" in res else None),
-                )
-            )
+        )
     return out
 
 
@@ -289,31 +388,26 @@ def _record(
         ],
     )
     rows: list[list[Any]] = []
-    if batch.index_columns == INDEX_COLUMNS:
-        sev = {
-            e.meta["check"]: (e.meta["severity"], e.description.rsplit(" [", 1)[0])
-            for e in batch.expectations
-        }
-        for rec in batch.frame.to_dict("records"):
-            severity, description = sev.get(rec["check"], (ERROR, rec["check"]))
-            rows.append(
-                [
-                    report.run_id,
-                    report.layer,
-                    rec["table"],
-                    rec["column"],
-                    rec["check"],
-                    description,
-                    "expect_column_values_to_be_between",
-                    severity,
-                    rec["failing"] == 0,
-                    rec["failing"],
-                    rec["checked"],
-                    rec["examples"],
-                    run_at,
-                ]
-            )
-    else:
+    for f in batch.findings:
+        severity, description = _judged(batch, f)
+        rows.append(
+            [
+                report.run_id,
+                report.layer,
+                f.table,
+                f.column,
+                f.check,
+                description,
+                "expect_column_values_to_be_between",
+                severity,
+                f.failing == 0,
+                f.failing,
+                f.checked,
+                f.examples,
+                run_at,
+            ]
+        )
+    if not batch.findings:
         failing = {(f.check, f.column): f for f in report.failures}
         for r in result.results:
             cfg = r.expectation_config
@@ -336,6 +430,19 @@ def _record(
                     run_at,
                 ]
             )
+    for profile in batch.context.get("profiles") or []:  # what the next load's volume checks compare with
+        con.execute(
+            f"insert into {QUALITY_SCHEMA}.table_profiles values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                report.run_id,
+                report.layer,
+                batch.context.get("load_id"),
+                profile.table,
+                profile.rows,
+                profile.newest_updated_at,
+                run_at,
+            ],
+        )
     if rows:  # one bulk insert: executemany is row by row in DuckDB (seconds for a thousand rows)
         import pandas as pd
 
@@ -350,8 +457,73 @@ def _record(
             con.unregister("_validation_results_frame")
 
 
-def validate_layer(layer: str, settings: Settings, *, gx_dir: Path | None = None) -> ValidationReport:
-    """Validate one layer of the warehouse; results go to GX's store, Data Docs and `quality.*`."""
+def _run_expectations(context: Any, batch: LayerBatch, run: Any) -> Any:
+    """GX's validator on the export's payload frame (stored by GX itself)."""
+    import great_expectations as gx
+
+    asset = context.data_sources.add_pandas(batch.layer).add_dataframe_asset(_batch_id(batch))
+    definition = asset.add_batch_definition_whole_dataframe("latest")
+    suite = context.suites.add_or_update(
+        gx.ExpectationSuite(name=batch.layer, expectations=batch.expectations)
+    )
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=batch.layer, data=definition, suite=suite)
+    )
+    return validation.run(
+        batch_parameters={"dataframe": batch.frame},
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": batch.index_columns,
+            "partial_unexpected_count": 20,
+        },
+        run_id=run,
+    )
+
+
+def _keep(context: Any, batch: LayerBatch, result: Any, run: Any) -> None:
+    """Keep the suite and the result in GX's stores (the export's validation run stored its own)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    suite_id = ExpectationSuiteIdentifier(name=batch.layer)
+    if batch.frame is None:  # the export's suite and result were stored by GX's validation run
+        expectations = rule_expectations(batch.rules, batch.layer)
+        context.suites.add_or_update(gx.ExpectationSuite(name=batch.layer, expectations=expectations))
+    key = ValidationResultIdentifier(
+        expectation_suite_identifier=suite_id,
+        run_id=run,
+        batch_identifier=result.batch_id or _batch_id(batch),
+    )
+    if batch.frame is None:
+        context.validation_results_store.set(key, result)
+
+
+def _unrendered(context: Any, gx_dir: Path) -> list[Any]:
+    """The stored results without a Data Docs page yet, and every suite (small): what a build renders."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    pages = data_docs_dir(gx_dir) / "validations"
+    keys: list[Any] = [
+        ExpectationSuiteIdentifier(name=k.name) for k in context.expectations_store.list_keys()
+    ]
+    for key in context.validation_results_store.list_keys():
+        *parts, batch_identifier = key.to_tuple()
+        if not pages.joinpath(*parts, f"{batch_identifier}.html").is_file():
+            keys.append(key)
+    return keys
+
+
+def validate_layer(
+    layer: str, settings: Settings, *, gx_dir: Path | None = None, data_docs: bool | None = None
+) -> ValidationReport:
+    """Validate one layer of the warehouse; results go to GX's store, Data Docs and `quality.*`.
+
+    Data Docs are rendered once per build, not per layer (GX's renderer has a fixed cost of ~1 s per call):
+    by default after the last layer (export) or when this layer stops the build; `data_docs=True` or
+    `False` decides instead. Each rendering adds the pages of every result not rendered yet."""
     if layer not in LAYERS:
         raise ValidationSetupError(f"unknown layer {layer!r}: expected one of {', '.join(LAYERS)}")
     if not Path(settings.warehouse).is_file():
@@ -364,34 +536,34 @@ def validate_layer(layer: str, settings: Settings, *, gx_dir: Path | None = None
     run_id = f"{layer}-{run_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     con = duckdb.connect(str(settings.warehouse))
     try:
+        if "great_expectations" not in sys.modules:
+            _preload_gx()
         try:
             batch = _batch(layer, con, settings)
         except duckdb.Error as exc:  # e.g. a layer that was never built: say which and stop cleanly
             raise ValidationSetupError(f"{layer} layer: the checks could not be computed: {exc}") from exc
-        import great_expectations as gx
         from great_expectations.core.run_identifier import RunIdentifier
 
         context = get_context(gx_dir)
-        asset = context.data_sources.add_pandas(layer).add_dataframe_asset(re.sub(r"\W+", "_", batch.subject))
-        definition = asset.add_batch_definition_whole_dataframe("latest")
-        suite = context.suites.add_or_update(gx.ExpectationSuite(name=layer, expectations=batch.expectations))
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=layer, data=definition, suite=suite)
-        )
-        result = validation.run(
-            batch_parameters={"dataframe": batch.frame},
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": batch.index_columns,
-                "partial_unexpected_count": 20,
-            },
-            run_id=RunIdentifier(run_name=run_id, run_time=run_at),
-        )
-        failures = _failures(batch, result)
-        total = len(batch.frame) if batch.index_columns == INDEX_COLUMNS else len(result.results)
+        run = RunIdentifier(run_name=run_id, run_time=run_at)
+        if batch.frame is None:
+            failures = _finding_failures(batch)
+            result = _findings_result(batch, run, success=not any(f.severity == ERROR for f in failures))
+            total = len(batch.findings)
+        else:
+            result = _run_expectations(context, batch, run)
+            failures = _failures(batch, result)
+            total = len(result.results)
+        _keep(context, batch, result, run)
         _prune(context, layer, gx_dir)
-        docs = context.build_data_docs()
-        localize_data_docs(data_docs_dir(gx_dir))
+        docs: dict[str, str] = {}
+        if (
+            data_docs
+            if data_docs is not None
+            else (layer == LAYERS[-1] or any(f.severity == ERROR for f in failures))
+        ):
+            docs = context.build_data_docs(resource_identifiers=_unrendered(context, gx_dir))
+            localize_data_docs(data_docs_dir(gx_dir))
         report = ValidationReport(
             layer=layer,
             total=total,
