@@ -5,7 +5,7 @@ Why generated: the 87 staging models differ only in their columns, and hand-copi
 - `models/staging/_edreflect__sources.yml`: source `edreflect` (schema `raw`) with every contract
   column by its contract name (quoted where it is not a plain identifier), plus `_loads` / `_rejects`;
 - `models/staging/_edreflect__models.yml`: one model per table, every column with its staging name,
-  `data_type`, `meta` (source column, contract type) and its tests;
+  `data_type`, `meta` (source column, contract type), and its one `contract_conformance` test;
 - `models/staging/stg_edreflect__<Table.key>.sql`: one line, `{{ edreflect_stage('<Table.key>') }}`;
 - `macros/staging/edreflect_contract_columns.sql`: the same columns as a Jinja dict, which the
   `edreflect_stage` macro reads (a model's YAML is not visible to its SQL inside dbt unit tests).
@@ -102,37 +102,6 @@ REJECTS_COLUMNS = (
     ("raw_record", "the record as read (truncated when very long; confidential)"),
     ("rejected_at", "when the record was quarantined (UTC)"),
 )
-# The hand-written models/staging/staging_contract_violations.sql, documented in the one models YAML.
-VIOLATIONS_MODEL = {
-    "name": "staging_contract_violations",
-    "description": (
-        "Every contract violation in raw, one row per table, column and problem (a required column empty, "
-        "a value that does not parse as its type), with how many values and the first one. Empty when the "
-        "delivery matches the contract; each staging model's `values_match_contract` test fails on the "
-        "same rows."
-    ),
-    "columns": [
-        {"name": "model_name", "description": "staging model of the table", "data_type": "varchar"},
-        {"name": "source_table", "description": "raw table (`Table.key`)", "data_type": "varchar"},
-        {"name": "column_name", "description": "staging column", "data_type": "varchar"},
-        {"name": "source_column", "description": "contract (raw) column", "data_type": "varchar"},
-        {
-            "name": "problem",
-            "description": "`empty in a required column` or `do not parse as <type>`",
-            "data_type": "varchar",
-        },
-        {"name": "failing_values", "description": "how many rows have the problem", "data_type": "bigint"},
-        {
-            "name": "example_value",
-            "description": "the first failing value (null when empty)",
-            "data_type": "varchar",
-        },
-        {"name": "example_file", "description": "file of the first failing value", "data_type": "varchar"},
-        {"name": "example_line", "description": "line of the first failing value", "data_type": "bigint"},
-    ],
-}
-# Contract section 6: in this table `_parentId` is the standard and the indicator's position is a column.
-EXTRA_KEY_COLUMNS = {"rubrics.standards.indicators.proficiencyLevels": ("indicatorIndex",)}
 INDICATOR_REFERENCE = "rubrics.indicators*"
 
 
@@ -212,43 +181,45 @@ def _table_description(table: Table) -> str:
     return f"EdReflect `{table.relative_path}`: {what}.{optional}"
 
 
-def _reference_test(ref: str, field_hint: str | None = None) -> dict:
-    if ref == INDICATOR_REFERENCE:
+def _reference(column: str, ref: str) -> dict:
+    """A `contract_conformance` reference: `column` must be a `field` value of one of `to_models`."""
+    if ref == INDICATOR_REFERENCE:  # an indicator id of any of the rubric indicator levels (section 6)
         levels = [t for t in contract.tables() if re.fullmatch(r"rubrics(\.indicators)+", t.name)]
         return {
-            "relationships_any_level": {
-                "arguments": {
-                    "to_models": [model_name(t) for t in levels],
-                    "field": key_column(levels[0]),
-                }
-            }
+            "column": column,
+            "to_models": [model_name(t) for t in levels],
+            "field": key_column(levels[0]),
         }
     target = contract.table(ref)
     if not target.has_own_id:
         raise ValueError(f"a reference to {ref}._id, but {ref} items have no `_id` (contract section 5)")
+    return {"column": column, "to_models": [model_name(target)], "field": key_column(target)}
+
+
+def _conformance_test(table: Table) -> dict:
+    """The model's one `contract_conformance` test: its enumerations and references, from the contract
+    (required columns and types are read from `edreflect_contract_columns()` by the test itself)."""
+    enumerations: dict[str, list[str]] = {}
+    references: list[dict] = []
+    for col in staged_columns(table):
+        c = col.column
+        if c.enum_values:
+            enumerations[col.name] = list(c.enum_values)
+        if c.name == "_rootId":
+            references.append(_reference(col.name, table.file_group))
+        elif c.name == "_parentId" and table.parent_name and table.parent_name != table.file_group:
+            # (a first-level array's parent is its root: the `root_id` reference covers it)
+            references.append(_reference(col.name, table.parent_name))
+        elif c.reference:
+            references.append(_reference(col.name, c.reference))
+    arguments: dict = {"source_table": table.key}
+    if enumerations:
+        arguments["enumerations"] = enumerations
+    if references:
+        arguments["references"] = references
     return {
-        "relationships": {
-            "arguments": {"to": f"ref('{model_name(target)}')", "field": field_hint or key_column(target)}
-        }
+        "contract_conformance": {"name": f"contract_conformance_{model_name(table)}", "arguments": arguments}
     }
-
-
-def _column_tests(table: Table, col: StagedColumn) -> list:
-    c = col.column
-    tests: list = []
-    if c.name == "_id":
-        tests += ["unique", "not_null"]
-    # other required columns: the model's `values_match_contract` test (one scan, names file and line)
-    if c.enum_values:
-        tests.append({"accepted_values": {"arguments": {"values": list(c.enum_values)}}})
-    if c.name == "_rootId":
-        tests.append(_reference_test(table.file_group))
-    elif c.name == "_parentId" and table.parent_name and table.parent_name != table.file_group:
-        # (a first-level array's parent is its root: the `root_id` test covers it)
-        tests.append(_reference_test(table.parent_name))
-    elif c.reference:
-        tests.append(_reference_test(c.reference))
-    return tests
 
 
 def _model_entry(table: Table) -> dict:
@@ -261,9 +232,6 @@ def _model_entry(table: Table) -> dict:
             "data_type": DATA_TYPES[c.type],
             "config": {"meta": {"source_column": c.name, "contract_type": c.type, "nullable": c.nullable}},
         }
-        tests = _column_tests(table, col)
-        if tests:
-            entry["data_tests"] = tests
         columns.append(entry)
     for raw, name, data_type, description in LINEAGE:
         columns.append(
@@ -280,13 +248,8 @@ def _model_entry(table: Table) -> dict:
         + " Staged: renamed, typed, exact duplicate rows removed (first by source line), lineage kept.",
         "config": {"meta": {"contract_table": table.name, "source_file": table.relative_path}},
     }
-    # One test per model checks every column against the contract in one scan of the raw table: required
-    # columns are never empty, and a value that does not parse as its type never becomes null silently.
-    model_tests: list = [{"values_match_contract": {"arguments": {"source_table": table.key}}}]
-    if not table.is_top_level:
-        extra = tuple(staging_name(table, table.column(n)) for n in EXTRA_KEY_COLUMNS.get(table.name, ()))
-        key = ["parent_id", *extra, "array_index"]
-        model_tests.append({"unique_combination": {"arguments": {"columns": key}}})
+    # One test per model checks every contract rule of the table in one query (README: severity policy).
+    model_tests = [_conformance_test(table)]
     model["data_tests"] = model_tests
     model["columns"] = columns
     return model
@@ -361,7 +324,7 @@ def render() -> dict[str, str]:
             }
         ],
     }
-    models = {"version": 2, "models": [*(_model_entry(t) for t in tables), VIOLATIONS_MODEL]}
+    models = {"version": 2, "models": [_model_entry(t) for t in tables]}
     staging = STAGING_DIR.relative_to(PROJECT_ROOT)
     files = {
         str(staging / SOURCES_YML): _dump(sources),

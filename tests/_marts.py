@@ -33,10 +33,10 @@ def example_settings(warehouse: Path) -> Settings:
     )
 
 
-def dbt(args: list[str], warehouse: Path, target: Path) -> None:
+def dbt(args: list[str], warehouse: Path, target: Path) -> object:
     """dbt in-process with this module's target and log folders: parallel dbt runs never share a manifest,
     and the module's sequential runs reuse one partial parse."""
-    run_dbt(
+    return run_dbt(
         [*args, "--target-path", str(target), "--log-path", str(target / "logs")],
         example_settings(warehouse),
         quiet=True,

@@ -4,8 +4,8 @@
     - a required column (`nullable = no`) is empty;
     - a non-empty value lacks its type's form (objectid, integer, number, boolean, date, timestamp) or
       does not cast (e.g. 2025-02-30).
-    Staging turns such a value into null; the `values_match_contract` test and the
-    `staging_contract_violations` model make sure that never goes unnoticed.
+    Staging turns such a value into null; each staging model's `contract_conformance` test reports it
+    (tests/dbt/generic/contract_conformance.sql), so that never goes unnoticed.
 -#}
 {% macro edreflect_contract_failures(source_table) -%}
 {%- set forms = {

@@ -108,7 +108,7 @@ select * from renamed
 
 {#-
     The staged value of a raw text column of a contract type: empty text is null (contract section 3);
-    a value that does not parse becomes null here and is reported by the `values_match_contract` test.
+    a value that does not parse becomes null here and is reported by the `contract_conformance` test.
 -#}
 {% macro edreflect_cast(expression, contract_type) -%}
 {%- set value = "nullif(" ~ expression ~ ", '')" -%}
