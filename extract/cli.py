@@ -90,7 +90,7 @@ def _cmd_dbt(args: argparse.Namespace) -> None:
             with stage(f"dbt {args.dbt_args[0]}", unit="nodes") as progress:
                 run_dbt(args.dbt_args, settings, progress=progress)
         finally:
-            console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False)
+            console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False, soft_wrap=True)
 
 
 def _cmd_docs(args: argparse.Namespace) -> None:

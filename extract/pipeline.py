@@ -205,7 +205,7 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
         with summary.timed("dbt build", unit="nodes") as dbt_stage:
             run_dbt(["build"], settings, progress=dbt_stage)
     finally:
-        console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False)
+        console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False, soft_wrap=True)
     validate("staging", settings, summary)
     validate("marts", settings, summary)
     with summary.timed("render Ed-Fi"):
