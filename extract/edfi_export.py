@@ -326,7 +326,8 @@ def _errors(con: duckdb.DuckDBPyConnection, extra: list[dict[str, Any]]) -> list
                 "resource": resource,
                 "groupId": group_id,
                 "userId": user_id,
-                "schoolYear": int(year),
+                # null for a membership of a group that does not exist (no school year to file it under)
+                "schoolYear": int(year) if year is not None else None,
                 "code": code,
                 "reason": reason,
             }

@@ -82,11 +82,13 @@ membership_errors as (
         user_id,
         school_year,
         case
+            when not is_group_found then 'unknown_group'
             when not is_user_found then 'unknown_user'
             when staff_unique_id is null then 'missing_staff_unique_id'
             else 'staff_unique_id_too_long'
         end as error_code,
         case
+            when not is_group_found then 'the group is not in groups'
             when not is_user_found then 'the member is not in users'
             when staff_unique_id is null then 'the member has no stateStaffId (the Ed-Fi staffUniqueId)'
             else 'the member''s stateStaffId is longer than 32 characters'

@@ -1,7 +1,8 @@
 {#-
     Every group membership (users.groups, either role), with the StaffCohortAssociation it would become and
     the outcome: sent, skipped (cohort not sent, user deleted, duplicate of another membership) or error
-    (no stateStaffId, staff id too long, unknown user). One row per membership: every row is accounted for.
+    (unknown group, unknown user, no stateStaffId, staff id too long): an error stays with its membership,
+    the other memberships and cohorts are still sent. One row per membership: every row is accounted for.
 -#}
 
 with
@@ -38,6 +39,7 @@ joined as (
         memberships.role as membership_role,
         memberships.added_at,
         cohorts.outcome as cohort_outcome,
+        cohorts.group_id is not null as is_group_found,
         users.user_id is not null as is_user_found,
         coalesce(users.is_deleted, false) as is_user_deleted,
 
@@ -96,6 +98,7 @@ final as (
         membership_role,
         added_at,
         cohort_outcome,
+        is_group_found,
         is_user_found,
         is_user_deleted,
         cohort_identifier,
@@ -104,7 +107,8 @@ final as (
         is_begin_date_defaulted,
         coalesce(is_staff_unique_id_too_long, false) as is_staff_unique_id_too_long,
         case
-            when coalesce(cohort_outcome, 'unknown') <> 'sent' then 'skipped_cohort_not_sent'
+            when not is_group_found then 'error'
+            when cohort_outcome <> 'sent' then 'skipped_cohort_not_sent'
             when is_user_found and is_user_deleted then 'skipped_user_deleted'
             when not is_user_found then 'error'
             when staff_unique_id is null then 'error'
