@@ -61,6 +61,7 @@ class DbtTest:
     failures: int
     message: str | None
     relation: str | None  # schema.name of the stored failures, when dbt stored them
+    sql: str | None = None  # the test's compiled query: re-run for examples when nothing was stored
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -122,13 +123,14 @@ def tests(directory: Path) -> tuple[list[DbtTest], str | None]:
                 failures=int(r.get("failures") or 0),
                 message=r.get("message"),
                 relation=_relation(r.get("relation_name")),
+                sql=r.get("compiled_code"),
             )
         )
     return out, (results.get("metadata") or {}).get("generated_at")
 
 
 def _examples(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
-    """A few rows of a stored failures relation, as a person reads them."""
+    """A few rows of a stored failures relation (or of the test's query re-run), as a person reads them."""
     try:
         cur = con.execute(f"select * from {relation} limit {EXAMPLE_ROWS}")
         names = [d[0] for d in cur.description]
@@ -171,7 +173,10 @@ def findings(
         failing, examples = 0, None
         if t.status in ("warn", "fail"):
             failing = max(t.failures, 1)
-            examples = (_examples(con, t.relation) if t.relation else None) or (
+            # a stored failures relation, else the failing test's own query run again (only failing tests:
+            # storing every test's failures would cost a table or view per test and build)
+            source = t.relation or (f"({t.sql.strip().rstrip(';')}) as failing" if t.sql else None)
+            examples = (_examples(con, source) if source else None) or (
                 short(t.message) if t.message else None
             )
         elif t.status == "error":  # the test's SQL itself failed: dbt has stopped the build already
