@@ -139,7 +139,7 @@ def test_current_tables_hold_no_deleted_record_nor_a_row_of_a_deleted_parent(bui
         assert kept == live, current
         assert scalar(built.warehouse, f"select count(*) from marts.{current} where is_deleted") == 0
     # the example's deleted user is in groups: those memberships leave the current table (a deleted group's
-    # too: unit test bridge_group_memberships_current_leaves_out_deleted_parents_and_duplicates)
+    # too: unit test group_memberships_current_drop_deleted_parents_and_duplicates)
     of_deleted_parents = """select count(*) from marts.bridge_group_memberships{suffix} as m
         join marts.dim_staff as u on m.user_id = u.user_id
         join marts.dim_groups as g on m.group_id = g.group_id

@@ -6,7 +6,7 @@
     from {{ model }}
     where {{ column_name }} is not null
         and {{ column_name }} not in (
-            select codeValue from {{ ref('edfi_descriptors') }} where namespace = '{{ namespace }}'
+            select {{ adapter.quote('codeValue') }} from {{ ref('edfi_descriptors') }} where namespace = '{{ namespace }}'
         )
 {% endtest %}
 
@@ -17,7 +17,7 @@
     from {{ model }}
     where {{ column_name }} is not null
         and {{ column_name }} not in (
-            select {{ dbt.concat(['namespace', "'#'", 'codeValue']) }}
+            select {{ dbt.concat(['namespace', "'#'", adapter.quote('codeValue')]) }}
             from {{ ref('edfi_descriptors') }}
             where namespace = '{{ namespace }}'
         )

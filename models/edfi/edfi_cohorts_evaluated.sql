@@ -28,7 +28,8 @@ scope_mappings as (
 
 descriptors as (
 
-    select * from {{ ref('edfi_descriptors') }}
+    -- the seed keeps Ed-Fi's camelCase header; quoted, it reads the same on every engine
+    select namespace, {{ adapter.quote('codeValue') }} as code_value from {{ ref('edfi_descriptors') }}
 
 ),
 
@@ -74,9 +75,9 @@ shaped as (
         ---------- payload values
         {{ edfi_trim('mapped.name') }} as cohort_identifier,
         nullif({{ edfi_trim('mapped.description') }}, '') as cohort_description,
-        {{ edfi_descriptor_uri('scope_descriptors.namespace', 'scope_descriptors.codeValue') }}
+        {{ edfi_descriptor_uri('scope_descriptors.namespace', 'scope_descriptors.code_value') }}
             as cohort_scope_descriptor,
-        {{ edfi_descriptor_uri('type_descriptors.namespace', 'type_descriptors.codeValue') }}
+        {{ edfi_descriptor_uri('type_descriptors.namespace', 'type_descriptors.code_value') }}
             as cohort_type_descriptor,
 
         ---------- rule checks
@@ -88,11 +89,11 @@ shaped as (
     from mapped
     left join descriptors as scope_descriptors
         on scope_descriptors.namespace = 'uri://ed-fi.org/CohortScopeDescriptor'
-        and scope_descriptors.codeValue = mapped.cohort_scope_code
+        and scope_descriptors.code_value = mapped.cohort_scope_code
     {#- The business rule: the type is always `Other`; the mapping only decides whether a group is sent. #}
     left join descriptors as type_descriptors
         on type_descriptors.namespace = 'uri://ed-fi.org/CohortTypeDescriptor'
-        and type_descriptors.codeValue = 'Other'
+        and type_descriptors.code_value = 'Other'
 
 ),
 

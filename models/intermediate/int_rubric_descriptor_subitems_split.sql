@@ -31,7 +31,7 @@ split as (
         descriptors.proficiency_level_id,
         descriptors.descriptor_source,
         line_numbers.n as subitem_index,
-        {{ dbt.split_part('descriptors.subitems', newline_char(), 'line_numbers.n + 1') }} as subitem_text
+        {{ split_part_at('descriptors.subitems', newline_char(), 'line_numbers.n + 1') }} as subitem_text
 
     from descriptors
     inner join line_numbers

@@ -105,12 +105,13 @@ final as (
 
     select
         *,
-        case
+        -- a bigint on every engine (`length` is an integer on PostgreSQL, a bigint on DuckDB)
+        cast(case
             when subitems is null then 0
             else {{ dbt.length('subitems') }}
                 - {{ dbt.length(dbt.replace('subitems', newline_char(), "''")) }}
                 + 1
-        end as subitem_count
+        end as {{ dbt.type_bigint() }}) as subitem_count
 
     from normalized
 
