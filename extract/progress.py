@@ -10,6 +10,7 @@ prints its final line once, so a log gets one line per stage, never thousands.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 
 from rich.console import Console, RenderableType
@@ -17,6 +18,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Ta
 from rich.text import Text
 
 console = Console(stderr=True)
+log = logging.getLogger(__name__)
 
 
 class _Mark(SpinnerColumn):
@@ -64,19 +66,22 @@ def stage(name: str, unit: str = "") -> Iterator[Stage]:
     )
     task_id = progress.add_task(name, total=None, mark="", counted="")
     handle = Stage(progress, task_id, unit)
+    log.info("stage %s: started", name)  # the log file says what ran when (the terminal only shows it)
     progress.start()
+    task = progress.tasks[0]
     try:
         yield handle
     except BaseException:
-        if progress.tasks[0].total is None:  # an empty bar, not a pulsing one, for a stage that failed
+        if task.total is None:  # an empty bar, not a pulsing one, for a stage that failed
             progress.update(task_id, total=1, completed=0)
         progress.update(task_id, mark="[red]✗")
+        log.info("stage %s: failed after %.1f s", name, task.elapsed or 0.0)
         raise
     else:
-        task = progress.tasks[0]
         if task.total is None:  # a stage that never knew its total: a full bar says it is done
             progress.update(task_id, total=1, completed=1)
         progress.update(task_id, mark="[green]✓")
+        log.info("stage %s: done in %.1f s", name, task.elapsed or 0.0)
     finally:
         progress.stop_task(task_id)
         progress.stop()
