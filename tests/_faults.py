@@ -60,9 +60,7 @@ def pipeline_env(run_dir: Path, data_product: str | Path, **extra: str) -> dict[
         "EDFI_SCHOOL_YEARS": ",".join(str(y) for y in cfg.SAMPLE_SCHOOL_YEARS),
         "DBT_PROFILES_DIR": str(PROJECT_ROOT),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        # dbt's own files per run: other runs on this machine must not share target/ with a killed one
-        "DBT_TARGET_PATH": str(run_dir / "dbt-target"),
-        "DBT_LOG_PATH": str(run_dir / "dbt-logs"),
+        "LOG_FILE": str(run_dir / "edreflect-edfi.log"),  # what the run did and when: tests wait on it
         "PYTHONUNBUFFERED": "1",
     }
     env.update(extra)
@@ -71,6 +69,27 @@ def pipeline_env(run_dir: Path, data_product: str | Path, **extra: str) -> dict[
 
 def warehouse_of(env: dict[str, str]) -> Path:
     return Path(env["WAREHOUSE"])
+
+
+def log_of(env: dict[str, str]) -> Path:
+    """The run's own log file, which says when each stage starts (the terminal shows a stage at its end
+    when it is not a terminal)."""
+    return Path(env["LOG_FILE"])
+
+
+def file_size(path: Path) -> int:
+    """Bytes in `path` now (0 if absent): where a run about to start will append."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def dbt_log_of(env: dict[str, str]) -> Path:
+    """dbt's full log for the run's warehouse (dbt's files are per warehouse: runs never share them)."""
+    from extract.dbt import log_file
+
+    return log_file(cfg.from_env({"WAREHOUSE": env["WAREHOUSE"]}, command="dbt"))
 
 
 class Run:
@@ -110,18 +129,22 @@ class Run:
         with self._cond:
             return "".join(self.lines)
 
-    def wait_for(self, pattern: str, timeout: float) -> bool:
-        """True once a line matching `pattern` was printed; False if the run ended or time ran out."""
+    def wait_for_file(self, path: Path, pattern: str, timeout: float, after: int = 0) -> bool:
+        """True once `path` holds a line matching `pattern` past its first `after` bytes (what earlier
+        runs wrote, see `file_size`); False if the run ended or time ran out."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                if any(rx.search(line) for line in self.lines):
+        searched = after  # bytes already searched (the file only grows during a run)
+        while time.monotonic() < deadline:
+            with suppress(FileNotFoundError), open(path, "rb") as fh:
+                fh.seek(max(after, searched - 1000))  # a line cut at the last read is searched again whole
+                if rx.search(fh.read().decode("utf-8", "replace")):
                     return True
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
-                    return False
-                self._cond.wait(min(left, 0.2))
+                searched = fh.tell()
+            if self.proc.poll() is not None:
+                return False
+            time.sleep(0.1)
+        return False
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no handler, no cleanup, as a power cut or the OOM killer."""

@@ -26,9 +26,12 @@ from _faults import (
     assert_rows_reconcile,
     connect_ro,
     copy_product,
+    dbt_log_of,
     digests,
     duckdb_holder,
+    file_size,
     hostile_sftp_server,
+    log_of,
     pad_table,
     pipeline_env,
     raw_state,
@@ -318,8 +321,9 @@ def test_sigkill_during_load_then_next_run_lands_everything_once(tmp_path: Path)
     good = raw_state(warehouse)
 
     pad_table(product, megabytes=150)  # the load now takes seconds, even on a fast machine
+    log, seen = log_of(env), file_size(log_of(env))
     r = Run("extract", env)
-    assert r.wait_for(r"load raw", timeout=120), r.output[-3000:]
+    assert r.wait_for_file(log, r"stage load raw: started", timeout=120, after=seen), r.output[-3000:]
     time.sleep(0.5)
     assert r.proc.poll() is None, f"the load ended before the kill:\n{r.output[-3000:]}"
     r.kill()
@@ -331,7 +335,7 @@ def test_sigkill_during_load_then_next_run_lands_everything_once(tmp_path: Path)
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1500)  # two dbt builds (1700+ nodes); minutes on a busy 2-core machine
+@pytest.mark.timeout(1500)  # two dbt builds; minutes on a busy 2-core machine
 def test_sigkill_during_dbt_then_next_build_succeeds(tmp_path: Path) -> None:
     from extract.sample import generate
 
@@ -339,10 +343,18 @@ def test_sigkill_during_dbt_then_next_build_succeeds(tmp_path: Path) -> None:
     generate(product, educators=6, seed=11)
     env = pipeline_env(tmp_path / "run", product)
     warehouse = warehouse_of(env)
+    dbt_log = dbt_log_of(env)
+    seen = file_size(dbt_log)
     r = Run("build", env)
-    assert r.wait_for(r"dbt build", timeout=240), f"the build never reached dbt:\n{r.output[-3000:]}"
-    assert r.wait_for(r"OK created|START sql", timeout=240), f"dbt never started a model:\n{r.output[-3000:]}"
-    time.sleep(0.5)
+    # dbt's own log (the terminal shows a stage's line only when it ends): kill once dbt has built its
+    # first table in the build's copy and works on the next ones.
+    assert r.wait_for_file(dbt_log, r"Running with dbt=", timeout=240, after=seen), (
+        f"no dbt run:\n{r.output[-3000:]}"
+    )
+    assert r.wait_for_file(dbt_log, r"OK created sql table model", timeout=240, after=seen), (
+        f"dbt never created a table:\n{r.output[-3000:]}"
+    )
+    time.sleep(0.2)
     assert r.proc.poll() is None, f"dbt ended before the kill:\n{r.output[-3000:]}"
     r.kill()
     assert r.finish(timeout=30) == -9
@@ -372,7 +384,7 @@ def test_second_run_at_the_same_time_is_refused(tmp_path: Path) -> None:
     warehouse = warehouse_of(env)
     a = Run("extract", env)
     try:
-        assert a.wait_for(r"load raw", timeout=120), a.output[-3000:]
+        assert a.wait_for_file(log_of(env), r"stage load raw: started", timeout=120), a.output[-3000:]
         assert a.proc.poll() is None, "the first run ended before the second started"
         rc_b, out_b = run("extract", env, timeout=120)
         assert_clear_error(rc_b, out_b, r"another .*run|already", re.escape(str(warehouse)))
