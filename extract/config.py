@@ -50,7 +50,18 @@ DEFAULT_DELETE_THRESHOLD = 0.10
 SFTP_READ_SIZE_MIN = 4096
 SFTP_READ_SIZE_MAX = 256 * 1024 - 1024
 # Environment-only secrets: kept in Settings.secrets, never in repr, logs or messages.
-SECRET_VARIABLES = ("SFTP_PASSWORD", "SFTP_KEY_PASSPHRASE", "EDFI_CLIENT_ID", "EDFI_CLIENT_SECRET")
+SECRET_VARIABLES = (
+    "SFTP_PASSWORD",
+    "SFTP_KEY_PASSPHRASE",
+    "EDFI_CLIENT_ID",
+    "EDFI_CLIENT_SECRET",
+    "PGPASSWORD",
+)
+# ENGINE: where dbt builds the models. DuckDB (embedded, the default) or a PostgreSQL server (PG* variables).
+ENGINES = ("duckdb", "postgres")
+NOT_YET_ENGINES = {
+    "spark": "dbt-spark with pyspark needs an environment of its own and is not wired in yet (issue 14)",
+}
 
 # What each command needs beyond well-formed values (see `from_env`).
 COMMANDS = ("build", "extract", "dbt", "docs", "send", "resync")
@@ -104,10 +115,27 @@ class Settings:
     allow_deletes: int | None = None  # EDFI_ALLOW_DELETES: deletes the user confirmed (like --max-delete)
     delete_threshold: float = DEFAULT_DELETE_THRESHOLD  # EDFI_DELETE_THRESHOLD: fraction 0..1
     strict: bool = False  # STRICT
+    engine: str = "duckdb"  # ENGINE
+    postgres: PostgresConnection | None = None  # ENGINE=postgres: the PG* variables (no password)
 
     @property
     def uses_sample(self) -> bool:
         return not self.data_product
+
+
+@dataclass(frozen=True)
+class PostgresConnection:
+    """Where ENGINE=postgres builds: libpq's own variables. The password (PGPASSWORD) stays in the
+    environment and in `Settings.secrets`: libpq and dbt's profile read it from there, nothing logs it."""
+
+    host: str
+    port: int
+    user: str
+    dbname: str
+
+    def environ(self) -> dict[str, str]:
+        """The PG* variables for libpq and for profiles.yml's `postgres` output."""
+        return {"PGHOST": self.host, "PGPORT": str(self.port), "PGUSER": self.user, "PGDATABASE": self.dbname}
 
 
 # ---------------------------------------------------------------- value parsers
@@ -296,6 +324,39 @@ def _api_url(p: _Problems, raw: str) -> str | None:
         p.add(f"EDFI_API_URL={raw!r} has a query or fragment (`?`, `#`): {fix}")
         return None
     return raw.rstrip("/")
+
+
+def _engine(p: _Problems, env: Mapping[str, str]) -> tuple[str, PostgresConnection | None]:
+    """ENGINE, and for postgres its connection from libpq's variables (form only: no connection here)."""
+    raw = _get(env, "ENGINE")
+    engine = raw.lower() or "duckdb"
+    if engine in NOT_YET_ENGINES:
+        p.add(
+            f"ENGINE={raw!r} is not supported yet: {NOT_YET_ENGINES[engine]}; use ENGINE=duckdb or postgres"
+        )
+        return "duckdb", None
+    if engine not in ENGINES:
+        p.add(
+            f"ENGINE={raw!r} is not an engine: use duckdb (the default, embedded) or postgres (PG* variables)"
+        )
+        return "duckdb", None
+    if engine != "postgres":
+        return engine, None
+    port = 5432
+    raw_port = _get(env, "PGPORT")
+    if raw_port:
+        what = "the PostgreSQL server's port, 1 to 65535 (default 5432)"
+        port = _int(p, "PGPORT", raw_port, 1, 65535, what)
+    missing = [n for n in ("PGUSER", "PGDATABASE") if not _get(env, n)]
+    if missing:
+        p.add(
+            f"ENGINE=postgres needs {' and '.join(missing)}: export PGHOST (default localhost), PGPORT "
+            "(default 5432), PGUSER, PGDATABASE and, unless the server trusts you or ~/.pgpass has it, "
+            "PGPASSWORD (environment only)"
+        )
+        return engine, None
+    host = _get(env, "PGHOST") or "localhost"
+    return engine, PostgresConnection(host, port or 5432, _get(env, "PGUSER"), _get(env, "PGDATABASE"))
 
 
 # ---------------------------------------------------------------- path checks (no side effects)
@@ -512,6 +573,7 @@ def from_env(env: Mapping[str, str] | None = None, *, command: str = "build") ->
         if not raw_years:
             p.add(_NO_YEARS)
 
+    engine, postgres = _engine(p, env)
     settings = Settings(
         data_product=product,
         warehouse=warehouse,
@@ -527,6 +589,8 @@ def from_env(env: Mapping[str, str] | None = None, *, command: str = "build") ->
         allow_deletes=_allow_deletes(p, _get(env, "EDFI_ALLOW_DELETES")),
         delete_threshold=_delete_threshold(p, _get(env, "EDFI_DELETE_THRESHOLD")),
         strict=_bool(p, "STRICT", _get(env, "STRICT"), False),
+        engine=engine,
+        postgres=postgres,
     )
     if command in _NEEDS_API:
         p.lines += _api_problems(settings)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .config import Settings
 from .contract import PROJECT_ROOT
+from .engines import dbt_target_args
 
 if TYPE_CHECKING:
     from .progress import Stage
@@ -176,6 +177,7 @@ def run_dbt(
         full += ["--vars", json.dumps(dbt_vars(settings))]
     if not _given(args, "--target-path") and _accepts_target_path(args):
         full += ["--target-path", str(target_dir(settings))]
+    full += dbt_target_args(args, settings)  # ENGINE: `--target postgres`; nothing on DuckDB
     log_path = _option(args, "--log-path")
     if log_path is None:
         log_path = log_file(settings).parent

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table as RichTable
 
 from . import config as cfg
+from . import engines
 from .config import Settings
 from .progress import Stage, console, stage
 
@@ -114,6 +115,7 @@ def extract_and_load(settings: Settings, summary: RunSummary) -> None:
     summary.figures["rows rejected"] = res.rows_rejected
     if res.rows_rejected:
         _list_rejects(settings, res.load_id, res.rows_rejected, summary)
+    engines.after_load(settings, summary)  # ENGINE=postgres: raw copied there; nothing on DuckDB
 
 
 def _list_rejects(settings: Settings, load_id: str, count: int, summary: RunSummary, limit: int = 10) -> None:
@@ -206,8 +208,9 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
             run_dbt(["build"], settings, progress=dbt_stage)
     finally:
         console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False, soft_wrap=True)
-    validate("staging", settings, summary)
-    validate("marts", settings, summary)
+    # staging and marts checks; ENGINE=postgres: the edfi models copied into the build's DuckDB copy
+    engines.validate_models(settings, summary, lambda layer: validate(layer, settings, summary))
+    engines.before_render(settings, summary)
     with summary.timed("render Ed-Fi"):
         export = render(settings, load_id=summary.load_id)
     ws.output_staging = export.staging_dir

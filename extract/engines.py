@@ -1,0 +1,82 @@
+"""ENGINE: where dbt builds the models. The pipeline calls these hooks; on `duckdb` (the default) each one
+does nothing, so a DuckDB build is exactly what it was before engines existed.
+
+`postgres`: the loader parses and lands raw in the build's DuckDB copy as always, `after_load` copies raw
+into PostgreSQL (`extract.postgres.land_raw`), dbt builds there (`--target postgres`), and `before_render`
+copies the `edfi` models back into the DuckDB copy, where the render, its state and its checks stay.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from .config import Settings
+
+if TYPE_CHECKING:
+    from .pipeline import RunSummary
+
+DEFAULT = "duckdb"
+
+
+def dbt_target_args(args: Sequence[str], settings: Settings) -> list[str]:
+    """The extra dbt arguments of this engine (`--target postgres`), with its connection variables
+    exported for profiles.yml; none on DuckDB, or when `args` name a target or the command takes none."""
+    if settings.engine == DEFAULT or _given(args, "--target") or not _accepts(args, "--target"):
+        return []
+    if settings.postgres is not None:
+        os.environ.update(settings.postgres.environ())
+    return ["--target", settings.engine]
+
+
+def _given(args: Sequence[str], option: str) -> bool:
+    return any(a == option or a.startswith(option + "=") for a in args) or (
+        option == "--target" and "-t" in args
+    )
+
+
+def _accepts(args: Sequence[str], option: str) -> bool:
+    """Whether the dbt (sub)command in `args` takes `option` (`deps`, `clean` take no --target)."""
+    from dbt.cli.main import cli
+
+    command = cli
+    for word in args:
+        sub = getattr(command, "commands", {}).get(word)
+        if word.startswith("-") or sub is None:
+            break
+        command = sub
+    return command is not cli and any(option in p.opts for p in command.params)
+
+
+def after_load(settings: Settings, summary: RunSummary) -> None:
+    """Raw is landed in the DuckDB copy; put it where the engine's dbt reads it."""
+    if settings.engine != "postgres":
+        return
+    from .postgres import land_raw
+
+    with summary.timed("copy raw to PostgreSQL"):
+        copied = land_raw(settings)
+    summary.figures["raw tables copied to PostgreSQL"] = len(copied)
+
+
+def validate_models(settings: Settings, summary: RunSummary, validate: Callable[[str], None]) -> None:
+    """The staging and marts checks read the models where dbt built them: DuckDB only, for now."""
+    if settings.engine == DEFAULT:
+        validate("staging")
+        validate("marts")
+        return
+    summary.warn(
+        f"ENGINE={settings.engine}: the Great Expectations staging and marts checks do not run on "
+        f"{settings.engine} yet (dbt's own tests ran, and stop the build on an error)"
+    )
+
+
+def before_render(settings: Settings, summary: RunSummary) -> None:
+    """The render reads the `edfi` models from the DuckDB copy: bring them there from the engine."""
+    if settings.engine != "postgres":
+        return
+    from .postgres import read_edfi
+
+    with summary.timed("read edfi from PostgreSQL"):
+        read_edfi(settings)

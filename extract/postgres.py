@@ -1,0 +1,320 @@
+"""ENGINE=postgres: the raw layer goes to PostgreSQL, the rendered `edfi` models come back.
+
+The one loader still parses the delivery into the build's DuckDB copy (same parsing, manifest and
+rejects); `land_raw` then copies every table of its `raw` schema, bookkeeping included (`raw._loads`,
+`raw._rejects`, ...), into schema `raw` of the PostgreSQL database with COPY, in one transaction, so dbt
+reads there exactly what DuckDB holds. DuckDB writes each table as CSV and psycopg2 (dbt-postgres's driver)
+feeds it to `copy ... from stdin`; CSV keeps NULL (unquoted empty) apart from the empty string (`""`).
+
+After `dbt build`, `read_edfi` copies the `edfi` models back into the DuckDB copy's `edfi` schema, typed as
+dbt-duckdb would have built them, so the Ed-Fi render, its state (`edfi_state`), its checks and the
+published file stay in one place whatever the engine.
+
+The connection comes from libpq's variables (`Settings.postgres`; PGPASSWORD from the environment).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from .config import Settings
+
+if TYPE_CHECKING:
+    import psycopg2.extensions
+
+RAW_SCHEMA = "raw"
+IDENTIFIER_LIMIT = 63  # bytes: PostgreSQL's NAMEDATALEN - 1
+MODELS_SCHEMA = "edfi"
+# DuckDB type of a raw column -> PostgreSQL type. Contract columns are all text; the lineage and
+# bookkeeping columns keep their types (a line number sorts as a number on both engines).
+_TO_POSTGRES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "SMALLINT": "smallint",
+    "DOUBLE": "double precision",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+# PostgreSQL type of an edfi model column -> the DuckDB type dbt-duckdb gives the same SQL.
+_TO_DUCKDB = {
+    "text": "VARCHAR",
+    "character varying": "VARCHAR",
+    "character": "VARCHAR",
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "smallint": "SMALLINT",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMP WITH TIME ZONE",
+}
+
+
+# PostgreSQL has no try_cast: staging's `safe_cast_or_null` (macros/staging/cross_database.sql) calls these.
+# Each returns null where DuckDB's try_cast does: PostgreSQL's own input functions accept more than DuckDB's
+# (`yesterday`, `now` and `Jan 5 2024` as dates, `on` and `tr` as booleans, hex floats), so a guard keeps
+# to what DuckDB reads; an integer written as a decimal is rounded, as DuckDB does. Known differences left:
+# DuckDB reads `1_000` and `0x1F` as integers and `1e400` as infinity, and truncates a seventh fractional
+# second digit where PostgreSQL rounds it. Created with raw, in its transaction, so dbt always finds them.
+UTIL_SCHEMA = "edreflect_util"
+_ISO_DATE = r"^\s*[0-9]+-[0-9]{1,2}-[0-9]{1,2}"
+_SPECIAL = r"^\s*(-?infinity|epoch)\s*$"
+_SAFE_CASTS = {
+    "bigint": (
+        "bigint",
+        r"""if value ~ '^\s*[+-]?[0-9]+\s*$' then return value::bigint; end if;
+            if value ~ '^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$' then
+                return round(value::numeric)::bigint;
+            end if;""",
+    ),
+    "double": ("double precision", "if value !~* 'x' then return value::double precision; end if;"),
+    "boolean": (
+        "boolean",
+        "if lower(value) in ('true', 'false', 't', 'f', 'yes', 'no', 'y', 'n', '1', '0') then "
+        "return value::boolean; end if;",
+    ),
+    "date": (
+        "date",
+        f"""if value ~* '{_SPECIAL}'
+               or value ~ '{_ISO_DATE}([ T][0-9:.]*(Z|[+-][0-9:]+)?)?\\s*$' then
+                return value::date;
+            end if;""",
+    ),
+    "timestamptz": (
+        "timestamptz",
+        f"""if value ~* '{_SPECIAL}' or (value ~ '{_ISO_DATE}' and value !~* 'BC\\s*$'
+                                       and value !~ '[0-9]z\\s*$') then
+                return value::timestamptz;
+            end if;""",
+    ),
+}
+SAFE_CAST_FUNCTIONS = [f"create schema if not exists {UTIL_SCHEMA}"] + [
+    f"""create or replace function {UTIL_SCHEMA}.try_cast_{name}(value text) returns {typ}
+        language plpgsql stable parallel safe as $$
+        begin
+            {guarded}
+            return null;
+        exception when others then
+            return null;
+        end $$"""
+    for name, (typ, guarded) in _SAFE_CASTS.items()
+]
+
+
+class PostgresError(RuntimeError):
+    """The PostgreSQL side of a build failed; the message names the server, the table and the fix."""
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _where(settings: Settings) -> str:
+    pg = settings.postgres
+    return "PostgreSQL" if pg is None else f"PostgreSQL {pg.user}@{pg.host}:{pg.port}/{pg.dbname}"
+
+
+@contextlib.contextmanager
+def connect(settings: Settings) -> Iterator[psycopg2.extensions.connection]:
+    """A connection from the PG* settings; libpq reads PGPASSWORD (or ~/.pgpass) itself."""
+    import psycopg2
+
+    pg = settings.postgres
+    if pg is None:
+        raise PostgresError("ENGINE=postgres needs PGUSER and PGDATABASE (and PGHOST, PGPORT) to be set")
+    try:
+        con = psycopg2.connect(
+            host=pg.host,
+            port=pg.port,
+            user=pg.user,
+            dbname=pg.dbname,
+            connect_timeout=15,
+            application_name="edreflect-edfi",
+        )
+    except psycopg2.OperationalError as exc:
+        raise PostgresError(
+            f"cannot connect to {_where(settings)}: {str(exc).strip()}; check PGHOST, PGPORT, PGUSER, "
+            "PGDATABASE and PGPASSWORD, and that the server is running"
+        ) from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        """select column_name, data_type from duckdb_columns()
+           where database_name = current_database() and schema_name = ? and table_name = ?
+           order by column_index""",
+        [schema, table],
+    ).fetchall()
+
+
+def _pg_columns(cur, schema: str, table: str) -> list[tuple[str, str]]:
+    cur.execute(
+        """select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a
+           join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = %s and c.relname = %s and c.relkind = 'r' and a.attnum > 0
+             and not a.attisdropped
+           order by a.attnum""",
+        [schema, table],
+    )
+    return [(name, typ) for name, typ in cur.fetchall()]
+
+
+def land_raw(settings: Settings) -> dict[str, int]:
+    """Make PostgreSQL's `raw` schema hold exactly the DuckDB copy's `raw` tables; rows per table.
+
+    One transaction: readers see the previous raw until it commits. A table whose columns are unchanged is
+    truncated and refilled (the staging views on it stay); one whose columns changed (drift) is dropped
+    with what depends on it and created again (dbt builds the views again right after).
+    """
+    duck = duckdb.connect(str(settings.warehouse), read_only=True)
+    copied: dict[str, int] = {}
+    try:
+        tables = [
+            t
+            for (t,) in duck.execute(
+                """select table_name from duckdb_tables()
+                   where database_name = current_database() and schema_name = ? order by 1""",
+                [RAW_SCHEMA],
+            ).fetchall()
+        ]
+        with (
+            connect(settings) as pg,
+            pg.cursor() as cur,
+            tempfile.TemporaryDirectory(prefix="edreflect-pg-") as tmp,
+        ):
+            table = ""
+            try:
+                cur.execute(f"create schema if not exists {RAW_SCHEMA}")
+                for statement in SAFE_CAST_FUNCTIONS:
+                    cur.execute(statement)
+                for table in tables:
+                    copied[table] = _copy_table(duck, cur, table, Path(tmp) / "table.csv")
+                table = ""
+                pg.commit()
+            except Exception as exc:
+                pg.rollback()
+                if isinstance(exc, PostgresError):
+                    raise
+                what = f"raw.{table}: " if table else ""
+                raise PostgresError(
+                    f"{what}landing raw in {_where(settings)} failed and was rolled back (PostgreSQL's raw "
+                    f"keeps its previous state): {str(exc).strip()}"
+                ) from exc
+    finally:
+        duck.close()
+    return copied
+
+
+def _copy_table(duck: duckdb.DuckDBPyConnection, cur, table: str, csv_path: Path) -> int:
+    columns = _columns(duck, RAW_SCHEMA, table)
+    wanted = [(name, _TO_POSTGRES.get(typ, "text")) for name, typ in columns]
+    relation = f"{RAW_SCHEMA}.{_q(table)}"
+    # PostgreSQL cuts identifiers to 63 bytes, here and in dbt's source() alike (no two contract tables
+    # share their first 63 characters; tests/test_engine_postgres.py checks it)
+    if _pg_columns(cur, RAW_SCHEMA, table[:IDENTIFIER_LIMIT]) == wanted:
+        cur.execute(f"truncate {relation}")
+    else:
+        cur.execute(f"drop table if exists {relation} cascade")
+        cur.execute(f"create table {relation} ({', '.join(f'{_q(n)} {t}' for n, t in wanted)})")
+    # Timestamps as ISO text in UTC-free form (raw's are naive UTC); DuckDB quotes the empty string.
+    duck.execute(
+        f"copy (select * from {RAW_SCHEMA}.{_q(table)}) to '{_sql_path(csv_path)}' "
+        "(format csv, header false, quote '\"', escape '\"', nullstr '')"
+    )
+    with open(csv_path, "rb") as fh:
+        cur.copy_expert(f"copy {relation} from stdin (format csv, header false, null '')", fh, size=1 << 20)
+    rows = cur.rowcount
+    csv_path.unlink()
+    return int(rows)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def read_edfi(settings: Settings) -> dict[str, int]:
+    """Copy the `edfi` models dbt built in PostgreSQL into the DuckDB copy's `edfi` schema; rows per table.
+
+    Columns keep their names and order and get the DuckDB type of their PostgreSQL type, so the render
+    reads the same values it would read from dbt-duckdb's tables.
+    """
+    copied: dict[str, int] = {}
+    duck = duckdb.connect(str(settings.warehouse))
+    try:
+        with (
+            connect(settings) as pg,
+            pg.cursor() as cur,
+            tempfile.TemporaryDirectory(prefix="edreflect-pg-") as tmp,
+        ):
+            cur.execute("set time zone 'UTC'")  # timestamptz as `...+00`, which DuckDB reads back exactly
+            cur.execute(
+                """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                   where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1""",
+                [MODELS_SCHEMA],
+            )
+            tables = [t for (t,) in cur.fetchall()]
+            duck.execute("begin")
+            duck.execute(f"drop schema if exists {MODELS_SCHEMA} cascade")
+            duck.execute(f"create schema {MODELS_SCHEMA}")
+            for table in tables:
+                copied[table] = _read_table(cur, duck, table, Path(tmp) / "table.csv", settings)
+            duck.execute("commit")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            duck.execute("rollback")
+        raise
+    finally:
+        duck.close()
+    return copied
+
+
+def _read_table(cur, duck: duckdb.DuckDBPyConnection, table: str, csv_path: Path, settings: Settings) -> int:
+    cur.execute(
+        """select column_name, data_type, numeric_precision, numeric_scale from information_schema.columns
+           where table_schema = %s and table_name = %s order by ordinal_position""",
+        [MODELS_SCHEMA, table],
+    )
+    columns = []
+    for name, typ, precision, scale in cur.fetchall():
+        if typ == "numeric":
+            duck_type = f"DECIMAL({precision}, {scale})" if precision and precision <= 38 else "DOUBLE"
+        elif typ in _TO_DUCKDB:
+            duck_type = _TO_DUCKDB[typ]
+        else:
+            raise PostgresError(
+                f"{MODELS_SCHEMA}.{table} column {name} has PostgreSQL type {typ}, which the Ed-Fi render "
+                f"cannot read back from {_where(settings)}: cast it in the model"
+            )
+        columns.append((name, duck_type))
+    with open(csv_path, "wb") as fh:
+        cur.copy_expert(
+            f"copy (select * from {MODELS_SCHEMA}.{_q(table)}) to stdout (format csv, header false, null '')",
+            fh,
+        )
+    relation = f"{MODELS_SCHEMA}.{_q(table)}"
+    duck.execute(f"create table {relation} ({', '.join(f'{_q(n)} {t}' for n, t in columns)})")
+    if os.path.getsize(csv_path):
+        spec = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': '{t}'" for n, t in columns) + "}"
+        duck.execute(
+            f"insert into {relation} select * from read_csv('{_sql_path(csv_path)}', header = false, "
+            f"delim = ',', quote = '\"', escape = '\"', nullstr = '', allow_quoted_nulls = false, "
+            f"auto_detect = false, strict_mode = true, columns = {spec})"
+        )
+    csv_path.unlink()
+    return int(duck.execute(f"select count(*) from {relation}").fetchone()[0])
