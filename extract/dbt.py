@@ -4,7 +4,8 @@ dbt's files live beside the live warehouse, one folder per warehouse (`<warehous
 manifest, run_results.json and the partial parse that makes every build after the first skip most of
 parsing) and `logs/dbt.log` (dbt's full log, every node and every query). A build works in a copy of the
 warehouse (`<warehouse>.next`, see `extract.warehouse`) but uses the live warehouse's folder, so the folder
-is the same for every build of that warehouse and two warehouses never share one.
+is the same for every build of that warehouse and two warehouses never share one. dbt run on the live file
+itself (`make dbt`, the docs) keeps its own `target-live/` there (see `target_dir`).
 """
 
 from __future__ import annotations
@@ -65,8 +66,14 @@ def dbt_dir(settings: Settings) -> Path:
 
 
 def target_dir(settings: Settings) -> Path:
-    """dbt's target folder for this warehouse: manifest.json, run_results.json, the partial parse."""
-    return dbt_dir(settings) / "target"
+    """dbt's target folder for this warehouse: manifest.json, run_results.json, the partial parse.
+
+    A build (dbt on the build's copy) uses `target/`; dbt on the live file itself (`make dbt`, the docs)
+    uses `target-live/`: dbt parses the whole project again when the warehouse path in its profile changes,
+    so one shared folder would cost the next build a full parse after every `make dbt`.
+    """
+    on_copy = live_warehouse(Path(settings.warehouse)) != Path(settings.warehouse)
+    return dbt_dir(settings) / ("target" if on_copy else "target-live")
 
 
 def log_file(settings: Settings) -> Path:
