@@ -104,8 +104,8 @@ def _option(args: Sequence[str], option: str) -> Path | None:
     return None
 
 
-def _accepts_target_path(args: Sequence[str]) -> bool:
-    """Whether the dbt (sub)command in `args` takes --target-path (`debug`, `deps`, ... do not)."""
+def _accepts(args: Sequence[str], option: str) -> bool:
+    """Whether the dbt (sub)command in `args` takes `option` (`debug` takes no --target-path, ...)."""
     from dbt.cli.main import cli
 
     command = cli
@@ -114,7 +114,7 @@ def _accepts_target_path(args: Sequence[str]) -> bool:
         if word.startswith("-") or sub is None:
             break
         command = sub
-    return command is not cli and any("--target-path" in p.opts for p in command.params)
+    return command is not cli and any(option in p.opts for p in command.params)
 
 
 class _Watcher:
@@ -180,9 +180,10 @@ def run_dbt(
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     full = [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
-    if args and args[0] in {"build", "run", "test", "seed", "compile", "docs", "show"}:
+    # The same vars for every command that takes them: vars are part of what dbt's partial parse keys on.
+    if not _given(args, "--vars") and _accepts(args, "--vars"):
         full += ["--vars", json.dumps(dbt_vars(settings))]
-    if not _given(args, "--target-path") and _accepts_target_path(args):
+    if not _given(args, "--target-path") and _accepts(args, "--target-path"):
         full += ["--target-path", str(target_dir(settings))]
     full += dbt_target_args(args, settings)  # ENGINE: `--target postgres`; nothing on DuckDB
     log_path = _option(args, "--log-path")
