@@ -17,8 +17,10 @@
     {{ return(adapter.dispatch('edfi_utc_date')(timestamp_column)) }}
 {%- endmacro %}
 
+{#- Postgres, Redshift and Trino: `<timestamptz> at time zone 'UTC'` is the UTC wall-clock time (a plain cast
+    would take the session's zone). -#}
 {% macro default__edfi_utc_date(timestamp_column) -%}
-    cast({{ timestamp_column }} as date)
+    cast({{ timestamp_column }} at time zone 'UTC' as date)
 {%- endmacro %}
 
 {% macro duckdb__edfi_utc_date(timestamp_column) -%}

@@ -1,0 +1,334 @@
+"""ENGINE=postgres against a real PostgreSQL server (tests/_postgres.py): the embedded sample built on
+DuckDB and on PostgreSQL gives the same Ed-Fi files, byte for byte, and the same marts (row counts and a
+checksum per column).
+
+The checksums are computed here, in Python, from the rows each engine returns, with one normalisation for
+both (floats to 12 significant digits, instants in UTC, booleans as true/false), so that text forms that
+differ between engines (`1000.0` and `1000`, `+00` and `-05`) never pass for a difference in the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from _postgres import PostgresUnavailable, Server, postgres_server
+
+from extract import config as cfg
+from extract import contract
+from extract.engines import dbt_target_args
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "edreflect"
+
+
+# ------------------------------------------------------------------------------------------- settings
+
+
+def test_engine_defaults_to_duckdb_and_adds_nothing_to_dbt() -> None:
+    settings = cfg.from_env({}, command="dbt")
+    assert settings.engine == "duckdb" and settings.postgres is None
+    assert dbt_target_args(["build"], settings) == []
+
+
+def test_engine_problems_are_reported_together_naming_each_setting() -> None:
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.from_env({"ENGINE": "postgres", "PGPORT": "99999", "EDFI_RESOURCES": "nope"}, command="dbt")
+    text = str(err.value)
+    assert "PGPORT='99999' is out of range" in text
+    assert "ENGINE=postgres needs PGUSER and PGDATABASE" in text
+    assert "EDFI_RESOURCES='nope'" in text
+    with pytest.raises(
+        cfg.ConfigError, match=r"ENGINE='spark' is not supported yet: .*environment of its own"
+    ):
+        cfg.from_env({"ENGINE": "spark"}, command="build")
+    with pytest.raises(cfg.ConfigError, match=r"ENGINE='oracle' is not an engine: use duckdb .* or postgres"):
+        cfg.from_env({"ENGINE": "oracle"}, command="build")
+
+
+def test_postgres_settings_come_from_libpq_variables_and_hide_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):  # dbt_target_args exports them for dbt
+        monkeypatch.setenv(name, "restored after the test")
+    env = {"ENGINE": "Postgres", "PGUSER": "u", "PGDATABASE": "d", "PGPASSWORD": "s3cret-pw"}
+    settings = cfg.from_env(env, command="dbt")
+    assert settings.engine == "postgres"
+    assert settings.postgres == cfg.PostgresConnection("localhost", 5432, "u", "d")
+    assert "s3cret-pw" not in repr(settings)
+    assert settings.secrets["PGPASSWORD"] == "s3cret-pw"  # blanked in the log like the other secrets
+    assert dbt_target_args(["build"], settings) == ["--target", "postgres"]
+    assert os.environ["PGUSER"] == "u" and "PGPASSWORD" not in settings.postgres.environ()
+    assert dbt_target_args(["build", "--target", "duckdb"], settings) == []  # the caller's choice stands
+    assert dbt_target_args(["--version"], settings) == []
+
+
+def test_raw_table_names_stay_unique_within_postgres_identifier_limit() -> None:
+    from extract.postgres import IDENTIFIER_LIMIT
+
+    names = [t.key for t in contract.tables()]
+    assert len({n[:IDENTIFIER_LIMIT] for n in names}) == len(names)
+
+
+# ------------------------------------------------------------------------------------------- server
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    try:
+        with postgres_server() as srv:
+            yield srv
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+def test_safe_casts_return_null_where_duckdb_try_cast_does(server: Server) -> None:
+    """The PL/pgSQL casts that stand in for try_cast accept what DuckDB accepts (edge cases included)."""
+    import psycopg2
+
+    from extract.postgres import SAFE_CAST_FUNCTIONS
+
+    server.create_database("casts")
+    env = server.environ("casts")
+    cases = {
+        "bigint": (
+            "bigint",
+            ["12", " 12 ", "+5", "1.5", "-2.5", "1e3", "12 34", "not a number", "9223372036854775808"],
+        ),
+        "double": ("double", [" 1.5 ", ".5", "1,5", "0x10", "abc"]),
+        "boolean": (
+            "boolean",
+            ["true", "TRUE", "t", "f", "yes", "no", "y", "n", "1", "0", "on", "tr", " true ", "2"],
+        ),
+        "date": (
+            "date",
+            [
+                "2024-01-05",
+                "2024-1-5",
+                "2024-02-30",
+                "20240105",
+                "Jan 5 2024",
+                "01/05/2024",
+                "today",
+                "2024-01-05T10:00Z",
+                "epoch",
+                "J2451187",
+                "2024-01-05 BC",
+            ],
+        ),
+        "timestamptz": (
+            "timestamp with time zone",
+            [
+                "2024-10-25T20:37:55.047Z",
+                "2024-10-25 20:37:55",
+                "2024-10-25T20:37:55+02:00",
+                "yesterday",
+                "now",
+                "Oct 25 2024",
+                "2024-13-01T00:00Z",
+                "2024-10-25T20:37:55z",
+                "2024-10-25 20:37:55 America/Chicago",
+            ],
+        ),
+    }
+    duck = duckdb.connect()
+    duck.execute("set timezone = 'UTC'")
+    pg = psycopg2.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        user=env["PGUSER"],
+        password=env["PGPASSWORD"],
+        dbname="casts",
+        connect_timeout=10,
+    )
+    try:
+        cur = pg.cursor()
+        for statement in SAFE_CAST_FUNCTIONS:
+            cur.execute(statement)
+        cur.execute("set time zone 'UTC'")
+        for name, (duck_type, values) in cases.items():
+            for value in values:
+                want = duck.execute(f"select try_cast(? as {duck_type})", [value]).fetchone()[0]
+                cur.execute(f"select edreflect_util.try_cast_{name}(%s)", [value])
+                got = cur.fetchone()[0]
+                assert _norm(got) == _norm(want), (name, value, got, want)
+    finally:
+        pg.close()
+        duck.close()
+
+
+# ------------------------------------------------------------------------------------------- builds
+
+
+def _build(tmp: Path, env: dict[str, str]) -> subprocess.Popen:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("PG") and k != "ENGINE"}
+    full |= {
+        "WAREHOUSE": str(tmp / "warehouse" / "edreflect.duckdb"),
+        "EDFI_OUTPUT": str(tmp / "edfi"),
+        "GX_DIR": str(tmp / "gx"),
+        "LOG_FILE": str(tmp / "edreflect-edfi.log"),
+        **env,
+    }
+    out = open(tmp / "build.out", "w")  # noqa: SIM115 - closed with the process below
+    return subprocess.Popen(
+        [sys.executable, "-m", "extract", "build"],
+        cwd=PROJECT_ROOT,
+        env=full,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.fixture(scope="module")
+def builds(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The embedded sample built by `python -m extract build` on each engine, both at once."""
+    server.create_database(DATABASE)
+    folders = {"duckdb": tmp_path_factory.mktemp("duckdb"), "postgres": tmp_path_factory.mktemp("postgres")}
+    envs = {"duckdb": {}, "postgres": {"ENGINE": "postgres", **server.environ(DATABASE)}}
+    procs = {engine: _build(folders[engine], envs[engine]) for engine in folders}
+    try:
+        for engine, proc in procs.items():
+            rc = proc.wait(timeout=600)
+            output = (folders[engine] / "build.out").read_text(errors="replace")
+            assert rc == 0, f"the {engine} build failed:\n{output[-6000:]}"
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    return folders
+
+
+@pytest.mark.slow
+def test_the_ed_fi_files_are_the_same_byte_for_byte(builds: dict[str, Path]) -> None:
+    duck, pg = (_files(builds[e] / "edfi") for e in ("duckdb", "postgres"))
+    assert sorted(duck) == sorted(pg)
+    assert any(
+        name.endswith("cohorts.jsonl") and data for name, data in duck.items()
+    )  # not two empty folders
+    for name in duck:
+        assert duck[name] == pg[name], f"{name} differs between the DuckDB and the PostgreSQL build"
+
+
+@pytest.mark.slow
+def test_every_mart_has_the_same_rows_on_both_engines(builds: dict[str, Path], server: Server) -> None:
+    import psycopg2
+
+    duck = duckdb.connect(str(builds["duckdb"] / "warehouse" / "edreflect.duckdb"), read_only=True)
+    env = server.environ(DATABASE)
+    pg = psycopg2.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        user=env["PGUSER"],
+        password=env["PGPASSWORD"],
+        dbname=DATABASE,
+        connect_timeout=10,
+    )
+    try:
+        marts = [
+            t
+            for (t,) in duck.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        cur = pg.cursor()
+        cur.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+        )
+        assert [t for (t,) in cur.fetchall()] == marts
+        assert len(marts) > 40
+        for mart in marts:
+            duck_cur = duck.execute(f'select * from marts."{mart}"')
+            duck_columns = [d[0] for d in duck_cur.description]
+            duck_sums = _checksums(duck_columns, duck_cur.fetchall())
+            cur.execute(f'select * from marts."{mart}"')
+            pg_sums = _checksums([d[0] for d in cur.description], cur.fetchall())
+            assert pg_sums["rows"] == duck_sums["rows"], f"marts.{mart}: row counts differ"
+            assert list(pg_sums) == list(duck_sums), f"marts.{mart}: columns differ"
+            for column in duck_columns:
+                assert pg_sums[column] == duck_sums[column], f"marts.{mart}.{column} differs"
+    finally:
+        pg.close()
+        duck.close()
+
+
+@pytest.mark.slow
+def test_the_postgres_build_keeps_raw_and_the_render_in_duckdb_and_never_logs_the_password(
+    builds: dict[str, Path], server: Server
+) -> None:
+    import psycopg2
+
+    tmp = builds["postgres"]
+    duck = duckdb.connect(str(tmp / "warehouse" / "edreflect.duckdb"), read_only=True)
+    env = server.environ(DATABASE)
+    pg = psycopg2.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        user=env["PGUSER"],
+        password=env["PGPASSWORD"],
+        dbname=DATABASE,
+        connect_timeout=10,
+    )
+    try:
+        cur = pg.cursor()
+        for table in ("users", "groups", "users__groups", "_loads"):
+            cur.execute(f"select count(*) from raw.{table}")
+            assert cur.fetchone()[0] == duck.execute(f"select count(*) from raw.{table}").fetchone()[0], table
+        schemas = {
+            s
+            for (s,) in duck.execute("select distinct table_schema from information_schema.tables").fetchall()
+        }
+        assert {"raw", "edfi", "edfi_state"} <= schemas and "marts" not in schemas
+    finally:
+        pg.close()
+        duck.close()
+    output = " ".join((tmp / "build.out").read_text(errors="replace").split())  # the console wraps lines
+    assert "copy raw to PostgreSQL" in output and "read edfi from PostgreSQL" in output
+    assert "do not run on postgres yet" in output
+    for log in [tmp / "build.out", tmp / "edreflect-edfi.log", *tmp.glob("warehouse/*.dbt/logs/*")]:
+        if log.is_file():
+            assert server.password not in log.read_text(errors="replace"), log
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _norm(value: object) -> str:
+    """One text form per value, whichever engine returned it."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float | decimal.Decimal):
+        return format(float(value), ".12g")
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            return value.isoformat() + "Z"
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _checksums(columns: list[str], rows: list[tuple]) -> dict[str, object]:
+    """Row count, and per column: distinct values and an md5 of the sorted normalised values."""
+    sums: dict[str, object] = {"rows": len(rows)}
+    for i, column in enumerate(columns):
+        values = sorted(_norm(row[i]) for row in rows)
+        sums[column] = (len(set(values)), hashlib.md5("\n".join(values).encode()).hexdigest())
+    return sums
