@@ -192,9 +192,12 @@ def run_dbt(
         full = ["--log-path", str(log_path), *full]
     silent = progress is not None and bool(args) and args[0] in NODE_COMMANDS
     if silent:
-        # Nothing on the console; the file keeps everything (dbt's default level for its file, which it
-        # would otherwise lower to the console's).
-        full = ["--log-level", "none", "--log-level-file", "debug", *full]
+        # Nothing on the console. The file gets what dbt would have printed (a line per node, errors in
+        # full), not its debug level (every query, 12 MB a build: dbt would rotate it within one build);
+        # DBT_LOG_LEVEL_FILE=debug asks for that.
+        full = ["--log-level", "none", *full]
+        if not os.environ.get("DBT_LOG_LEVEL_FILE"):
+            full = ["--log-level-file", "info", *full]
     elif quiet:
         full = ["--quiet", *full]
     watcher = _Watcher(progress if silent else None)
