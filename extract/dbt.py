@@ -127,7 +127,7 @@ class _Watcher:
     RESULT_EVENTS = frozenset({"LogTestResult", "LogModelResult", "LogSeedResult", "LogSnapshotResult"})
 
     def __init__(self, stage: Stage | None) -> None:
-        self.stage = stage
+        self.stage = stage  # None: dbt prints its own lines (and warnings) on the console
         self.finished: set[str] = set()
         self.total: int | None = None
         self.errors: list[str] = []
@@ -157,8 +157,12 @@ class _Watcher:
             log.info("dbt: %s", msg.info.msg)
         elif level == "error":
             self.errors.append(msg.info.msg)
-        elif level == "warn" and name not in self.RESULT_EVENTS and not name.startswith("RunResult"):
+        elif level == "warn" and self.stage is not None and not self._about_results(name):
             log.warning("dbt: %s", msg.info.msg)
+
+    def _about_results(self, name: str) -> bool:
+        """A test's or node's warning, which the validation reports from run_results.json."""
+        return name in self.RESULT_EVENTS or name.startswith("RunResult")
 
     def _show(self) -> None:
         if self.stage is not None:
