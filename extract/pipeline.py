@@ -205,7 +205,8 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
     validate("raw", settings, summary)
     try:
         with summary.timed("dbt build", unit="nodes") as dbt_stage:
-            run_dbt(["build"], settings, progress=dbt_stage)
+            result = run_dbt(["build"], settings, progress=dbt_stage)
+        summary.figures["dbt nodes (ok/warned/skipped/total)"] = _dbt_counts(result)
     finally:
         console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False, soft_wrap=True)
     # staging and marts checks; ENGINE=postgres: the edfi models copied into the build's DuckDB copy
@@ -229,3 +230,10 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def _dbt_counts(result: object) -> str:
+    """ok/warned/skipped/total over dbt's results (a warned test is listed by the validation that follows)."""
+    statuses = [str(r.status) for r in getattr(result, "results", [])]
+    ok = sum(s in ("success", "pass") for s in statuses)
+    return f"{ok}/{statuses.count('warn')}/{statuses.count('skipped')}/{len(statuses)}"
