@@ -206,7 +206,7 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
     try:
         with summary.timed("dbt build", unit="nodes") as dbt_stage:
             result = run_dbt(["build"], settings, progress=dbt_stage)
-        summary.figures["dbt nodes (ok/warned/skipped/total)"] = _dbt_counts(result)
+        summary.figures["dbt results (ok/warned/skipped/total)"] = _dbt_counts(result)
     finally:
         console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False, soft_wrap=True)
     # staging and marts checks; ENGINE=postgres: the edfi models copied into the build's DuckDB copy

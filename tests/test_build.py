@@ -49,7 +49,7 @@ def test_build_on_the_embedded_sample_lands_models_and_exports(first_build) -> N
     tmp, proc = first_build
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "build succeeded" in proc.stderr
-    for line in ("files landed", "rows landed", "rows rejected", "dbt nodes", "time: total"):
+    for line in ("files landed", "rows landed", "rows rejected", "dbt results", "time: total"):
         assert line in proc.stderr, f"the summary lacks {line!r}"
 
     con = duckdb.connect(str(tmp / "warehouse" / "edreflect.duckdb"), read_only=True)
