@@ -248,7 +248,9 @@ def _held(con: duckdb.DuckDBPyConnection, accepted: dict[str, list[Record]]) -> 
         (ASSOCIATIONS, int(y), g, u)
         for y, g, u in con.execute(
             f"""select school_year, group_id, user_id
-                from {MODELS_SCHEMA}.edfi_staff_cohort_associations_evaluated where outcome = 'error'"""
+                from {MODELS_SCHEMA}.edfi_staff_cohort_associations_evaluated
+                where outcome = 'error'
+                    and school_year is not null  -- a membership of an unknown group: no record to hold"""
         ).fetchall()
     }
     held_groups = {(y, g) for _, y, g, _ in held}

@@ -36,10 +36,17 @@ class RunSummary:
     stages: dict[str, float] = field(default_factory=dict)
     figures: dict[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    strict: bool = False  # STRICT=1: every warning is an error
 
     def warn(self, message: str) -> None:
-        """A warning is listed at the end of the run, not only counted."""
+        """A warning is listed at the end of the run, not only counted. With STRICT=1 it is an error: the
+        run stops at the first one, before anything is published."""
         self.warnings.append(message)
+        if self.strict:
+            raise PipelineError(
+                f"STRICT=1 makes every warning an error, and this run stopped at its first one (nothing was "
+                f"published):\n  {message}\nFix it, or run without STRICT to publish with warnings."
+            )
         console.print(f"[yellow]warning: {message}")
 
     @contextlib.contextmanager
@@ -159,6 +166,7 @@ def build(settings: Settings, summary: RunSummary | None = None) -> RunSummary:
 
     settings = effective_settings(settings)
     summary = summary or RunSummary(load_id=uuid.uuid4().hex)
+    summary.strict = settings.strict
     # One run at a time for the whole job: a second run would reload raw under a running dbt or export.
     with run_lock(settings.warehouse), workspace(settings.warehouse, output=settings.edfi_output) as ws:
         _build_locked(replace(settings, warehouse=ws.work), summary, ws)
@@ -186,16 +194,6 @@ def _check_school_years(settings: Settings, summary: RunSummary) -> None:
         )
 
 
-def refuse_warnings_if_strict(settings: Settings, summary: RunSummary) -> None:
-    """STRICT=1: a district that wants every warning to stop the run gets that, before anything is
-    published."""
-    if settings.strict and summary.warnings:
-        raise PipelineError(
-            f"STRICT=1 and this run has {len(summary.warnings)} warning(s) (listed above): nothing was "
-            "published. Fix them, or run without STRICT to publish with the warnings."
-        )
-
-
 def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> None:
     from .dbt import log_file, run_dbt
     from .edfi_export import render
@@ -205,7 +203,8 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
     validate("raw", settings, summary)
     try:
         with summary.timed("dbt build", unit="nodes") as dbt_stage:
-            result = run_dbt(["build"], settings, progress=dbt_stage)
+            # dbt's unit tests test the SQL, not the delivery: `make test` runs them, a build does not
+            result = run_dbt(["build", "--exclude-resource-type", "unit_test"], settings, progress=dbt_stage)
         summary.figures["dbt results (ok/warned/skipped/total)"] = _dbt_counts(result)
     finally:
         console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False, soft_wrap=True)
@@ -218,7 +217,6 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
     for w in export.summary["warnings"]:
         summary.warn(f"Ed-Fi {w['resource']} of group {w['groupId']} ({w['schoolYear']}): {w['reason']}")
     validate("export", settings, summary)
-    refuse_warnings_if_strict(settings, summary)
     with summary.timed("publish"):
         ws.publish()
     summary.figures.update(export.figures())
