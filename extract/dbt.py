@@ -228,7 +228,7 @@ def _failure(args: Sequence[str], res, watcher: _Watcher, log: Path) -> str:
     if not failed:
         failed = [str(res.exception)] if res.exception else watcher.errors[-5:]
     detail = "\n".join(textwrap.indent(f.rstrip(), "  ") for f in failed) or "  dbt gave no reason"
-    return f"dbt {' '.join(args)} failed:\n{detail}\n(dbt's full log: {_shown(log)})"
+    return f"dbt {args[0] if args else ''} failed:\n{detail}\n(dbt's full log: {_shown(log)})"
 
 
 def _shown(path: Path) -> str:

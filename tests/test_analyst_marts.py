@@ -48,7 +48,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     root = tmp_path_factory.mktemp("analyst")
     warehouse, target = root / "wh.duckdb", root / "target"
     load_product(EXAMPLE_PRODUCT, warehouse)
-    upstream = ["+path:models/marts/analyst", "+edfi_cohorts_evaluated"]
+    upstream = ["+path:models/marts/analyst", "+path:analyses", "+dim_groups"]
     dbt(["build", "--select", *upstream, "--exclude-resource-type", "test", "unit_test"], warehouse, target)
     dbt(["test", "--select", "path:models/marts/analyst"], warehouse, target)
     dbt(["compile", "--select", "path:analyses"], warehouse, target)

@@ -133,15 +133,12 @@ def test_sharp_volume_drops_of_what_the_export_reads_are_named() -> None:
 
 
 def test_strict_turns_warnings_into_a_stop() -> None:
-    from dataclasses import replace
+    from extract.pipeline import PipelineError, RunSummary
 
-    from extract.config import from_env
-    from extract.pipeline import PipelineError, RunSummary, refuse_warnings_if_strict
-
-    settings = from_env({}, command="build")
-    summary = RunSummary(load_id="x")
-    refuse_warnings_if_strict(replace(settings, strict=True), summary)  # no warning: goes on
-    summary.warn("a cohort sent without a scope")
-    refuse_warnings_if_strict(settings, summary)  # not strict: goes on
-    with pytest.raises(PipelineError, match=r"STRICT=1 and this run has 1 warning"):
-        refuse_warnings_if_strict(replace(settings, strict=True), summary)
+    relaxed = RunSummary(load_id="x")
+    relaxed.warn("a cohort sent without a scope")  # not strict: listed, the run goes on
+    assert relaxed.warnings == ["a cohort sent without a scope"]
+    strict = RunSummary(load_id="y", strict=True)
+    with pytest.raises(PipelineError, match=r"STRICT=1 makes every warning an error") as stopped:
+        strict.warn("a cohort sent without a scope")
+    assert "a cohort sent without a scope" in str(stopped.value), "the message names the warning"
