@@ -100,9 +100,12 @@ _SAFE_CASTS = {
             end if;""",
     ),
 }
+# PARALLEL UNSAFE: an EXCEPTION block opens a subtransaction, which PostgreSQL refuses inside a parallel
+# worker ("cannot start subtransactions during a parallel operation": seen on the 1 GB product, where the
+# planner goes parallel); unsafe keeps the queries that call these functions in one process.
 SAFE_CAST_FUNCTIONS = [f"create schema if not exists {UTIL_SCHEMA}"] + [
     f"""create or replace function {UTIL_SCHEMA}.try_cast_{name}(value text) returns {typ}
-        language plpgsql stable parallel safe as $$
+        language plpgsql stable parallel unsafe as $$
         begin
             {guarded}
             return null;
