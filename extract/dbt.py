@@ -90,7 +90,8 @@ def _release_warehouse() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def _given(args: Sequence[str], option: str) -> bool:
+def option_given(args: Sequence[str], option: str) -> bool:
+    """Whether `args` already set `option` (`--x value` or `--x=value`)."""
     return _option(args, option) is not None
 
 
@@ -104,7 +105,7 @@ def _option(args: Sequence[str], option: str) -> Path | None:
     return None
 
 
-def _accepts(args: Sequence[str], option: str) -> bool:
+def accepts_option(args: Sequence[str], option: str) -> bool:
     """Whether the dbt (sub)command in `args` takes `option` (`debug` takes no --target-path, ...)."""
     from dbt.cli.main import cli
 
@@ -185,9 +186,9 @@ def run_dbt(
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     full = [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
     # The same vars for every command that takes them: vars are part of what dbt's partial parse keys on.
-    if not _given(args, "--vars") and _accepts(args, "--vars"):
+    if not option_given(args, "--vars") and accepts_option(args, "--vars"):
         full += ["--vars", json.dumps(dbt_vars(settings))]
-    if not _given(args, "--target-path") and _accepts(args, "--target-path"):
+    if not option_given(args, "--target-path") and accepts_option(args, "--target-path"):
         full += ["--target-path", str(target_dir(settings))]
     full += dbt_target_args(args, settings)  # ENGINE: `--target postgres`; nothing on DuckDB
     log_path = _option(args, "--log-path")

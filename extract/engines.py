@@ -23,30 +23,18 @@ DEFAULT = "duckdb"
 def dbt_target_args(args: Sequence[str], settings: Settings) -> list[str]:
     """The extra dbt arguments of this engine (`--target postgres`), with its connection variables
     exported for profiles.yml; none on DuckDB, or when `args` name a target or the command takes none."""
-    if settings.engine == DEFAULT or _given(args, "--target") or not _accepts(args, "--target"):
+    from .dbt import accepts_option, option_given  # (extract.dbt imports this module)
+
+    if (
+        settings.engine == DEFAULT
+        or option_given(args, "--target")
+        or "-t" in args
+        or not accepts_option(args, "--target")
+    ):
         return []
     if settings.postgres is not None:
         os.environ.update(settings.postgres.environ())
     return ["--target", settings.engine]
-
-
-def _given(args: Sequence[str], option: str) -> bool:
-    return any(a == option or a.startswith(option + "=") for a in args) or (
-        option == "--target" and "-t" in args
-    )
-
-
-def _accepts(args: Sequence[str], option: str) -> bool:
-    """Whether the dbt (sub)command in `args` takes `option` (`deps`, `clean` take no --target)."""
-    from dbt.cli.main import cli
-
-    command = cli
-    for word in args:
-        sub = getattr(command, "commands", {}).get(word)
-        if word.startswith("-") or sub is None:
-            break
-        command = sub
-    return command is not cli and any(option in p.opts for p in command.params)
 
 
 def after_load(settings: Settings, summary: RunSummary) -> None:
