@@ -76,7 +76,7 @@ def _cmd_sample(args: argparse.Namespace) -> None:
 def _cmd_dbt(args: argparse.Namespace) -> None:
     from .dbt import NODE_COMMANDS, log_file, run_dbt
     from .lock import check_not_open_elsewhere, run_lock
-    from .progress import console, stage
+    from .progress import say_dbt_log, stage
 
     settings = cfg.from_env(command="dbt")
     # dbt writes the live warehouse: one run at a time, like `build`, and refused at once (not after dbt
@@ -90,7 +90,7 @@ def _cmd_dbt(args: argparse.Namespace) -> None:
             with stage(f"dbt {args.dbt_args[0]}", unit="nodes") as progress:
                 run_dbt(args.dbt_args, settings, progress=progress)
         finally:
-            console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False, soft_wrap=True)
+            say_dbt_log(log_file(settings))
 
 
 def _cmd_docs(args: argparse.Namespace) -> None:
@@ -215,14 +215,6 @@ def _setup_logging() -> Path | None:
     return path if handler is not None else None
 
 
-def _shown(path: Path) -> str:
-    """Relative to the current folder when inside it (as a user would type it), else absolute."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 _ELSEWHERE = "choose a writable location (WAREHOUSE, EDFI_OUTPUT, LANDING_DIR, LOG_FILE)"
 _OS_HINTS = {
     errno.ENOSPC: "free some disk space and run again",
@@ -239,8 +231,9 @@ _OS_HINTS = {
 def _message(exc: BaseException, log_path: Path | None) -> str:
     """The one message the user sees for `exc`."""
     from .lock import RunLockedError, WarehouseBusyError, WarehouseFolderError, describe_open_elsewhere
+    from .progress import shown
 
-    where = f"the full traceback is in {_shown(log_path)}" if log_path else "no log file could be written"
+    where = f"the full traceback is in {shown(log_path)}" if log_path else "no log file could be written"
     if isinstance(exc, cfg.ConfigError | RunLockedError | WarehouseBusyError | WarehouseFolderError):
         return f"error: {exc}"  # says what to fix; a traceback adds nothing
     busy = describe_open_elsewhere(str(exc))

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from .config import Settings
 from .contract import PROJECT_ROOT
 from .engines import dbt_target_args
+from .progress import shown
 
 if TYPE_CHECKING:
     from .progress import Stage
@@ -229,12 +230,4 @@ def _failure(args: Sequence[str], res, watcher: _Watcher, log: Path) -> str:
     if not failed:
         failed = [str(res.exception)] if res.exception else watcher.errors[-5:]
     detail = "\n".join(textwrap.indent(f.rstrip(), "  ") for f in failed) or "  dbt gave no reason"
-    return f"dbt {args[0] if args else ''} failed:\n{detail}\n(dbt's full log: {_shown(log)})"
-
-
-def _shown(path: Path) -> str:
-    """Relative to the current folder when inside it (as a user would type it), else absolute."""
-    try:
-        return str(path.absolute().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return f"dbt {args[0] if args else ''} failed:\n{detail}\n(dbt's full log: {shown(log)})"

@@ -20,7 +20,7 @@ from rich.table import Table as RichTable
 from . import config as cfg
 from . import engines
 from .config import Settings
-from .progress import Stage, console, stage
+from .progress import Stage, console, say_dbt_log, stage
 
 if TYPE_CHECKING:
     from .warehouse import Workspace
@@ -207,7 +207,7 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
             result = run_dbt(["build", "--exclude-resource-type", "unit_test"], settings, progress=dbt_stage)
         summary.figures["dbt results (ok/warned/skipped/total)"] = _dbt_counts(result)
     finally:
-        console.print(f"dbt log: {_shown(log_file(settings))}", highlight=False, soft_wrap=True)
+        say_dbt_log(log_file(settings))
     # staging and marts checks; ENGINE=postgres: the edfi models copied into the build's DuckDB copy
     engines.validate_models(settings, summary, lambda layer: validate(layer, settings, summary))
     engines.before_render(settings, summary)
@@ -220,14 +220,6 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
     with summary.timed("publish"):
         ws.publish()
     summary.figures.update(export.figures())
-
-
-def _shown(path: Path) -> str:
-    """Relative to the current folder when inside it (as a user would type it), else absolute."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _dbt_counts(result: object) -> str:

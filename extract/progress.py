@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn
@@ -85,3 +86,16 @@ def stage(name: str, unit: str = "") -> Iterator[Stage]:
     finally:
         progress.stop_task(task_id)
         progress.stop()
+
+
+def shown(path: Path) -> str:
+    """A path as a user would type it: relative to the current folder when inside it, else absolute."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def say_dbt_log(log: Path) -> None:
+    """The line after a dbt stage that names dbt's log (never wrapped: a path cut in two cannot be copied)."""
+    console.print(f"dbt log: {shown(log)}", highlight=False, soft_wrap=True)
