@@ -20,7 +20,6 @@ from typing import Any
 import duckdb
 
 from extract.config import Settings
-from extract.contract import PROJECT_ROOT
 
 from .model import ERROR, WARNING, Finding, Rule, join_examples, short
 
@@ -41,11 +40,10 @@ EXAMPLE_ROWS = 3  # rows read from a stored failures relation
 
 
 def target_dir(settings: Settings) -> Path:
-    """dbt's target folder for this warehouse (extract.dbt.target_dir; `target/` of the project before)."""
-    from extract import dbt
+    """dbt's target folder for this warehouse, where the build's dbt wrote its results."""
+    from extract.dbt import target_dir as dbt_target_dir
 
-    find = getattr(dbt, "target_dir", None)
-    return Path(find(settings)) if find else PROJECT_ROOT / "target"
+    return dbt_target_dir(settings)
 
 
 @dataclass

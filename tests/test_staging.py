@@ -32,12 +32,10 @@ def _q(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A private warehouse path and dbt target folder (other tests and helpers build their own)."""
+    """A private warehouse path (dbt's target and log folders are the warehouse's own, `<warehouse>.dbt/`)."""
     root = tmp_path_factory.mktemp("staging")
     # run_dbt sets WAREHOUSE in the environment: put it back afterwards for the tests that follow
-    saved = {k: os.environ.get(k) for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "WAREHOUSE")}
-    os.environ["DBT_TARGET_PATH"] = str(root / "target")
-    os.environ["DBT_LOG_PATH"] = str(root / "logs")
+    saved = {"WAREHOUSE": os.environ.get("WAREHOUSE")}
     yield root
     for key, value in saved.items():
         if value is None:
