@@ -88,8 +88,7 @@ membership_outcomes as (
         case
             when memberships.outcome = 'error' then errors.reasons
             when memberships.outcome = 'skipped_cohort_not_sent'
-                then {{ dbt.concat(["'not sent: its cohort is not sent ('",
-                    "coalesce(memberships.cohort_outcome, 'the group is not in groups')", "')'"]) }}
+                then {{ dbt.concat(["'not sent: its cohort is not sent ('", "memberships.cohort_outcome", "')'"]) }}
             when memberships.outcome = 'skipped_user_deleted' then 'not sent: the user is deleted in EdReflect'
             when memberships.outcome = 'skipped_duplicate'
                 then 'not sent: the same staff member is already associated with this cohort (earliest beginDate kept)'
