@@ -29,20 +29,26 @@ def chromium_path() -> str:
     raise RuntimeError("no Chromium found: `apt-get install -y chromium` (CI installs it in .ci/run)")
 
 
+# Every Chromium this module starts: headless, no sandbox (root in CI), nothing fetched in the background.
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+)
+
+
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         cmd = [
             chromium_path(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
+            *HEADLESS_FLAGS,
             f"--user-data-dir={profile}",
             *args,
         ]
@@ -95,16 +101,7 @@ class Browser:
         self._proc = subprocess.Popen(
             [
                 chromium_path(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                "--hide-scrollbars",
+                *HEADLESS_FLAGS,
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
                 f"--user-data-dir={self._profile.name}",
                 "--remote-debugging-pipe",

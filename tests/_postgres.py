@@ -55,10 +55,14 @@ class Server:
             "PGDATABASE": database,
         }
 
-    def create_database(self, name: str) -> None:
+    def connect(self, database: str):
+        """A psycopg2 connection to a database of this server."""
         import psycopg2
 
-        con = psycopg2.connect(**_connect_args(self.environ("postgres")))
+        return psycopg2.connect(**_connect_args(self.environ(database)))
+
+    def create_database(self, name: str) -> None:
+        con = self.connect("postgres")
         try:
             con.autocommit = True
             con.cursor().execute(f'create database "{name}"')

@@ -92,12 +92,9 @@ def server() -> Iterator[Server]:
 
 def test_safe_casts_return_null_where_duckdb_try_cast_does(server: Server) -> None:
     """The PL/pgSQL casts that stand in for try_cast accept what DuckDB accepts (edge cases included)."""
-    import psycopg2
-
     from extract.postgres import SAFE_CAST_FUNCTIONS
 
     server.create_database("casts")
-    env = server.environ("casts")
     cases = {
         "bigint": (
             "bigint",
@@ -141,14 +138,7 @@ def test_safe_casts_return_null_where_duckdb_try_cast_does(server: Server) -> No
     }
     duck = duckdb.connect()
     duck.execute("set timezone = 'UTC'")
-    pg = psycopg2.connect(
-        host=env["PGHOST"],
-        port=env["PGPORT"],
-        user=env["PGUSER"],
-        password=env["PGPASSWORD"],
-        dbname="casts",
-        connect_timeout=10,
-    )
+    pg = server.connect("casts")
     try:
         cur = pg.cursor()
         for statement in SAFE_CAST_FUNCTIONS:
@@ -220,18 +210,8 @@ def test_the_ed_fi_files_are_the_same_byte_for_byte(builds: dict[str, Path]) -> 
 
 @pytest.mark.slow
 def test_every_mart_has_the_same_rows_on_both_engines(builds: dict[str, Path], server: Server) -> None:
-    import psycopg2
-
     duck = duckdb.connect(str(builds["duckdb"] / "warehouse" / "edreflect.duckdb"), read_only=True)
-    env = server.environ(DATABASE)
-    pg = psycopg2.connect(
-        host=env["PGHOST"],
-        port=env["PGPORT"],
-        user=env["PGUSER"],
-        password=env["PGPASSWORD"],
-        dbname=DATABASE,
-        connect_timeout=10,
-    )
+    pg = server.connect(DATABASE)
     try:
         marts = [
             t
@@ -264,19 +244,9 @@ def test_every_mart_has_the_same_rows_on_both_engines(builds: dict[str, Path], s
 def test_the_postgres_build_keeps_raw_and_the_render_in_duckdb_and_never_logs_the_password(
     builds: dict[str, Path], server: Server
 ) -> None:
-    import psycopg2
-
     tmp = builds["postgres"]
     duck = duckdb.connect(str(tmp / "warehouse" / "edreflect.duckdb"), read_only=True)
-    env = server.environ(DATABASE)
-    pg = psycopg2.connect(
-        host=env["PGHOST"],
-        port=env["PGPORT"],
-        user=env["PGUSER"],
-        password=env["PGPASSWORD"],
-        dbname=DATABASE,
-        connect_timeout=10,
-    )
+    pg = server.connect(DATABASE)
     try:
         cur = pg.cursor()
         for table in ("users", "groups", "users__groups", "_loads"):
