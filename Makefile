@@ -24,7 +24,7 @@ venv: $(STAMP)
 
 ## build: extract -> raw -> (validate) -> dbt -> (validate) -> Ed-Fi JSONL -> (validate)
 build: $(STAMP)
-	$(PY) -m extract build
+	$(PY) -m pipeline build
 
 ## test: the whole test suite (starts its own OpenSSH server on 127.0.0.1); TEST_WORKERS processes, one
 ## test file each (files share module fixtures such as a built warehouse)
@@ -33,36 +33,36 @@ test: $(STAMP)
 
 ## extract: download the data product (SFTP or folder) and land it in raw, nothing else
 extract: $(STAMP)
-	$(PY) -m extract extract
+	$(PY) -m pipeline extract
 
 ## sample: (re)generate the embedded sample data product; SAMPLE_EDUCATORS=5000 scales it
 SAMPLE_EDUCATORS ?= 60
 sample: $(STAMP)
-	$(PY) -m extract sample --educators $(SAMPLE_EDUCATORS)
+	$(PY) -m pipeline sample --educators $(SAMPLE_EDUCATORS)
 
 ## dbt: run `dbt build` alone on the current warehouse (holds the run lock, like build)
 dbt: $(STAMP)
-	$(PY) -m extract dbt build
+	$(PY) -m pipeline dbt build
 
 ## send: send the rendered Ed-Fi JSONL to the Ed-Fi API (EDFI_API_URL; EDFI_CLIENT_ID and
 ## EDFI_CLIENT_SECRET come from the environment only, never from this file)
 send: $(STAMP)
-	$(PY) -m extract send
+	$(PY) -m pipeline send
 
 ## resync: reconcile the delivery state with what the Ed-Fi API holds (the next `make send` applies it)
 resync: $(STAMP)
-	$(PY) -m extract resync
+	$(PY) -m pipeline resync
 
 ## generate: regenerate the staging models, sources and YAML from seeds/edreflect_contract.csv
 generate: $(STAMP)
-	$(PY) -m extract.codegen
+	$(PY) -m pipeline.codegen
 
 ## docs: build the dbt docs site and the Great Expectations Data Docs, then serve them
 docs: $(STAMP)
-	$(PY) -m extract docs --serve
+	$(PY) -m pipeline docs --serve
 
 lint: $(STAMP)
-	$(PY) -m ruff check extract expectations tests bench
+	$(PY) -m ruff check extract sample_product edfi pipeline expectations tests bench
 
 ## bench: benchmarks (not tests); results under bench/results/
 bench: $(STAMP)

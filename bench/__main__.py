@@ -63,7 +63,7 @@ def _base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SFTP_", "EDFI_"))}
     for k in ("DATA_PRODUCT", "WAREHOUSE", "LANDING_DIR"):
         env.pop(k, None)
-    # dbt's target and log folders follow the warehouse (`<warehouse>.dbt/`, extract/dbt.py), so a bench
+    # dbt's target and log folders follow the warehouse (`<warehouse>.dbt/`, pipeline/dbt.py), so a bench
     # warehouse never shares them with the tests or a developer; dbt's own variables would be overridden.
     for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "LOG_FILE", "GX_DIR"):
         env.pop(k, None)
@@ -241,7 +241,7 @@ def _clear_build_warehouse() -> None:
 
 
 def bench_build(product: Product, work: Path, timeout: float) -> dict[str, Any]:
-    from extract import config as cfg
+    from pipeline import config as cfg
 
     run_dir = _fresh(work / "build")
     _clear_build_warehouse()
@@ -295,11 +295,11 @@ def add_build_ratio(r: dict[str, Any], product: Product, work: Path, timeout: fl
 
 
 # ---------------------------------------------------------------- sample
-_STAGE_DONE = re.compile(r"extract\.progress: stage (.+?): done in ([0-9.]+) s$")
+_STAGE_DONE = re.compile(r"pipeline\.progress: stage (.+?): done in ([0-9.]+) s$")
 
 
 def _stages_from_log(log: Path) -> dict[str, float]:
-    """The stage times a `python -m extract build` wrote to its log file (LOG_FILE), in order."""
+    """The stage times a `python -m pipeline build` wrote to its log file (LOG_FILE), in order."""
     if not log.exists():
         return {}
     found = (_STAGE_DONE.search(line) for line in log.read_text(errors="replace").splitlines())
@@ -307,11 +307,11 @@ def _stages_from_log(log: Path) -> dict[str, float]:
 
 
 def bench_sample(work: Path, timeout: float) -> dict[str, Any]:
-    """`make build` on the embedded sample, as a user runs it (`python -m extract build`, interpreter start
+    """`make build` on the embedded sample, as a user runs it (`python -m pipeline build`, interpreter start
     and imports included), twice on the same warehouse: the first build of a fresh clone (no dbt target
     folder: dbt parses the whole project), then the next one (dbt's partial parse)."""
-    from extract import config as cfg
-    from extract.sample import ensure_sample
+    from pipeline import config as cfg
+    from sample_product import ensure_sample
 
     # The shared embedded sample is generated before the timed runs (a fresh clone's first build would
     # generate it in its `fetch` stage); its generation is timed on its own, into the work folder.
@@ -330,7 +330,7 @@ def bench_sample(work: Path, timeout: float) -> dict[str, Any]:
             "GX_DIR": str(work / "gx"),
             "LOG_FILE": str(log),
         }
-        m = run_measured([sys.executable, "-m", "extract", "build"], env, timeout)
+        m = run_measured([sys.executable, "-m", "pipeline", "build"], env, timeout)
         run: dict[str, Any] = {
             "run": name,
             "ok": m.returncode == 0,
@@ -613,7 +613,7 @@ def write_report(
         md += _md_table(head, body) + [""]
     if s_body:
         md += [
-            "`make build` on the embedded sample (`python -m extract build`, interpreter start included), "
+            "`make build` on the embedded sample (`python -m pipeline build`, interpreter start included), "
             "twice on one warehouse: the first build of a fresh clone, then the next one; the sample's "
             f"generation (not in the runs) takes {sample['generate_seconds']:.1f} s once:",
             "",

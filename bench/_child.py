@@ -17,8 +17,8 @@ from typing import Any
 
 
 def _fetch(args: dict[str, Any]) -> dict[str, Any]:
-    from extract import config as cfg
     from extract.fetch import fetch
+    from pipeline import config as cfg
 
     settings = cfg.from_env()
     t0 = time.perf_counter()
@@ -59,8 +59,8 @@ def _bare_load(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build(args: dict[str, Any]) -> dict[str, Any]:
-    from extract import config as cfg
-    from extract.pipeline import build
+    from pipeline import config as cfg
+    from pipeline.build import build
 
     t0 = time.perf_counter()
     summary = build(cfg.from_env())

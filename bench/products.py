@@ -43,12 +43,15 @@ def tree_size(root: Path) -> tuple[int, int]:
 
 
 def _generator_hash() -> str:
-    src = PROJECT_ROOT / "extract" / "sample.py"
-    return hashlib.sha256(src.read_bytes()).hexdigest()[:16] if src.exists() else "missing"
+    """The sample generator's source (every module of the package): a new generator makes new products."""
+    h = hashlib.sha256()
+    for src in sorted((PROJECT_ROOT / "sample_product").glob("*.py")):
+        h.update(src.name.encode() + b"\0" + src.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _generate(out: Path, educators: int) -> None:
-    from extract.sample import generate
+    from sample_product import generate
 
     if out.exists():
         shutil.rmtree(out)

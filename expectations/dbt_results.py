@@ -1,7 +1,7 @@
 """The dbt test results of a layer, read from dbt's own files: one finding per dbt test.
 
 dbt owns the rules on dbt models (generic and singular tests, contracts); this module does not re-run
-them. It reads what the last `dbt build` wrote into its target folder (`extract.dbt.target_dir`):
+them. It reads what the last `dbt build` wrote into its target folder (`pipeline.dbt.target_dir`):
 `run_results.json` (each test's status, `failures`, message and stored-failures relation) and
 `manifest.json` (the test's severity and the model it is about), and turns each test into a finding of
 the model's layer, so the Data Docs and `quality.validation_results` show dbt's verdicts per model, with
@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from extract.config import Settings
+from pipeline.config import Settings
 
 from .model import ERROR, WARNING, Finding, Rule, join_examples, short
 
@@ -41,7 +41,7 @@ EXAMPLE_ROWS = 3  # rows read from a stored failures relation
 
 def target_dir(settings: Settings) -> Path:
     """dbt's target folder for this warehouse, where the build's dbt wrote its results."""
-    from extract.dbt import target_dir as dbt_target_dir
+    from pipeline.dbt import target_dir as dbt_target_dir
 
     return dbt_target_dir(settings)
 

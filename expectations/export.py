@@ -16,8 +16,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from extract.config import Settings
 from extract.contract import PROJECT_ROOT
+from pipeline.config import Settings
 
 from .model import ERROR, LayerBatch
 from .sql import relations

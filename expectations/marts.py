@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from extract.config import Settings
+from pipeline.config import Settings
 
 from . import dbt_results, profiles
 from .model import ERROR, Finding, Rule

@@ -27,8 +27,8 @@ from typing import Any
 
 import duckdb
 
-from extract.config import Settings
 from extract.contract import PROJECT_ROOT
+from pipeline.config import Settings
 
 from .datadocs_assets import localize_data_docs
 from .model import ERROR, WARNING, Failure, Finding, LayerBatch, Rule, ValidationReport

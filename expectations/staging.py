@@ -2,7 +2,7 @@
 
 dbt owns the rules on the staging models (`contract_conformance`: values parse, required columns filled,
 enumerations, references, orphans): this suite reads their results (`dbt_results`). It adds, per model
-(`staging.stg_edreflect__<key>`, names from `extract.codegen`), what a dbt test does not say: the model
+(`staging.stg_edreflect__<key>`, names from `pipeline.codegen`), what a dbt test does not say: the model
 exists, its timestamps, dates and school years fall in plausible ranges, and its volume and newest
 `updated_at` against the previous load (`profiles`). One query per model reads the view once.
 """
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import duckdb
 
-from extract import codegen, contract
-from extract.config import Settings
+from extract import contract
 from extract.contract import Table
+from pipeline import codegen
+from pipeline.config import Settings
 
 from . import dbt_results, profiles
 from .model import ERROR, WARNING, Finding, Rule, join_examples

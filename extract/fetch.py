@@ -42,8 +42,9 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from pipeline.config import Settings
+
 from . import contract
-from .config import Settings
 from .sftp import (
     TRANSIENT_ERRORS,
     Connection,
@@ -215,7 +216,7 @@ def _fsync_dir(folder: Path) -> None:
 @contextlib.contextmanager
 def _mirror_lock(path: Path, what: str) -> Iterator[None]:
     """One fetch per mirror at a time: a second run would delete the first one's temp files and both
-    would rewrite the same state. Refused, not queued (like extract.lock.run_lock); the kernel drops the
+    would rewrite the same state. Refused, not queued (like pipeline.lock.run_lock); the kernel drops the
     lock when the holder dies, so a killed run leaves nothing stale."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,11 +16,11 @@ from typing import Any
 
 import duckdb
 
-from extract.config import Settings
-from extract.dbt import run_dbt
-from extract.edfi_export import EdfiExport, render
+from edfi.render import EdfiExport, render
 from extract.load import load_product
-from extract.warehouse import workspace
+from pipeline.config import Settings
+from pipeline.dbt import run_dbt
+from pipeline.warehouse import workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"

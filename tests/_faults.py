@@ -30,8 +30,8 @@ from pathlib import Path
 import duckdb
 import paramiko
 
-from extract import config as cfg
 from extract import contract
+from pipeline import config as cfg
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"
@@ -87,7 +87,7 @@ def file_size(path: Path) -> int:
 
 def dbt_log_of(env: dict[str, str]) -> Path:
     """dbt's full log for the run's warehouse (dbt's files are per warehouse: runs never share them)."""
-    from extract.dbt import log_file
+    from pipeline.dbt import log_file
 
     return log_file(cfg.from_env({"WAREHOUSE": env["WAREHOUSE"]}, command="dbt"))
 
@@ -101,7 +101,7 @@ class Run:
         self.lines: list[str] = []
         self._cond = threading.Condition()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "extract", command],
+            [sys.executable, "-m", "pipeline", command],
             cwd=PROJECT_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

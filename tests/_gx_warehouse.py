@@ -11,10 +11,10 @@ import functools
 import os
 from pathlib import Path
 
-from extract import config
-from extract.dbt import run_dbt
-from extract.edfi_export import render
+from edfi.render import render
 from extract.load import load_product
+from pipeline import config
+from pipeline.dbt import run_dbt
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "example_product"
 DISTRICT_ID = 3100042

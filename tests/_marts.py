@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from extract.config import Settings
-from extract.dbt import run_dbt
+from pipeline.config import Settings
+from pipeline.dbt import run_dbt
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"

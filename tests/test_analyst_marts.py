@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from _marts import EXAMPLE_PRODUCT, Built, dbt, example_settings, query, scalar
 
-from extract.dbt import dbt_vars
 from extract.load import load_product
+from pipeline.dbt import dbt_vars
 
 ANALYST_TABLES = (
     "dim_staff",

@@ -1,4 +1,4 @@
-"""The main job end to end, as `make build` runs it: `python -m extract build` on the embedded sample."""
+"""The main job end to end, as `make build` runs it: `python -m pipeline build` on the embedded sample."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import duckdb
 import jsonschema
 import pytest
 
-from extract import config, contract
+from extract import contract
+from pipeline import config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = PROJECT_ROOT / "extract" / "schemas"
+SCHEMAS = PROJECT_ROOT / "edfi" / "schemas"
 
 
 def run_build(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -29,7 +30,7 @@ def run_build(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "extract", "build"],
+        [sys.executable, "-m", "pipeline", "build"],
         cwd=PROJECT_ROOT,
         env=full_env,
         capture_output=True,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extract import config, contract
+from extract import contract
+from pipeline import config
 
 
 def test_contract_has_the_87_tables_of_the_vendor_layout():

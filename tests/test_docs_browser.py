@@ -21,7 +21,7 @@ from _gx_warehouse import built_example
 from expectations import validate_layer
 from expectations.datadocs_assets import localize_data_docs
 from extract.contract import PROJECT_ROOT
-from extract.docs import build_docs, make_server
+from pipeline.docs import build_docs, make_server
 
 pytestmark = pytest.mark.slow
 

@@ -35,9 +35,9 @@ from _edfi import (
 )
 from _edfi_api import EdFiApiStandIn
 
-import extract.edfi_plan as plan_mod
-from extract.edfi_plan import EdfiPlanError
-from extract.edfi_send import resync, send
+import edfi.plan as plan_mod
+from edfi.plan import EdfiPlanError
+from edfi.send import resync, send
 
 pytestmark = pytest.mark.slow
 
@@ -393,7 +393,7 @@ def test_a_refused_record_stays_to_send_with_the_api_message(story, api: EdFiApi
 
 
 def test_make_send_from_the_command_line(story, api: EdFiApiStandIn) -> None:
-    """`make send` runs `python -m extract send`: the settings come from the environment, the secret
+    """`make send` runs `python -m pipeline send`: the settings come from the environment, the secret
     never reaches the terminal or the log, and a send with nothing left writes nothing."""
     import os
     import subprocess
@@ -416,7 +416,7 @@ def test_make_send_from_the_command_line(story, api: EdFiApiStandIn) -> None:
     root = Path(__file__).resolve().parent.parent
     writes = api.write_count
     proc = subprocess.run(
-        [sys.executable, "-m", "extract", "send"],
+        [sys.executable, "-m", "pipeline", "send"],
         cwd=root,
         env=env,
         capture_output=True,
@@ -428,7 +428,7 @@ def test_make_send_from_the_command_line(story, api: EdFiApiStandIn) -> None:
     assert api.client_secret not in proc.stderr + proc.stdout
     no_url = {k: v for k, v in env.items() if k != "EDFI_API_URL"}
     proc = subprocess.run(
-        [sys.executable, "-m", "extract", "send"],
+        [sys.executable, "-m", "pipeline", "send"],
         cwd=root,
         env=no_url,
         capture_output=True,

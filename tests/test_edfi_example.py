@@ -19,9 +19,9 @@ from _edfi import (
 )
 from jsonschema import Draft202012Validator, FormatChecker
 
-from extract.dbt import run_dbt
-from extract.edfi_export import EdfiExportError, load_schema, render
+from edfi.render import EdfiExportError, load_schema, render
 from extract.load import load_product
+from pipeline.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extract.edfi_plan import ASSOCIATIONS, COHORTS, DeleteGuard, EdfiPlanError, Record, plan_changes
+from edfi.plan import ASSOCIATIONS, COHORTS, DeleteGuard, EdfiPlanError, Record, plan_changes
 
 D = 3100042
 
@@ -113,7 +113,7 @@ def test_sharp_volume_drops_of_what_the_export_reads_are_named() -> None:
 
     import duckdb
 
-    from extract.edfi_export import _volume_drops
+    from edfi.render import _volume_drops
 
     con = duckdb.connect()
     con.execute("create schema raw")
@@ -133,7 +133,7 @@ def test_sharp_volume_drops_of_what_the_export_reads_are_named() -> None:
 
 
 def test_strict_turns_warnings_into_a_stop() -> None:
-    from extract.pipeline import PipelineError, RunSummary
+    from pipeline.build import PipelineError, RunSummary
 
     relaxed = RunSummary(load_id="x")
     relaxed.warn("a cohort sent without a scope")  # not strict: listed, the run goes on

@@ -31,8 +31,8 @@ from _edfi import (
 )
 from jsonschema import Draft202012Validator, FormatChecker
 
-from extract.dbt import DbtError
-from extract.edfi_export import EdfiExportError, load_schema, render
+from edfi.render import EdfiExportError, load_schema, render
+from pipeline.dbt import DbtError
 
 pytestmark = pytest.mark.slow
 
@@ -237,7 +237,7 @@ def test_staff_cohort_associations(built) -> None:
 def test_every_line_validates_against_the_schemas(built) -> None:
     _, settings, _ = built
     _validate_output(settings.edfi_output, 20)
-    schema_path = Path(__file__).resolve().parent.parent / "extract" / "schemas" / "changeSummary.schema.json"
+    schema_path = Path(__file__).resolve().parent.parent / "edfi" / "schemas" / "changeSummary.schema.json"
     summary_schema = json.loads(schema_path.read_text(encoding="utf-8"))
     Draft202012Validator(summary_schema).validate(
         json.loads((settings.edfi_output / "summary.json").read_text(encoding="utf-8"))

@@ -22,9 +22,9 @@ import duckdb
 import pytest
 from _postgres import PostgresUnavailable, Server, postgres_server
 
-from extract import config as cfg
 from extract import contract
-from extract.engines import dbt_target_args
+from pipeline import config as cfg
+from pipeline.engines import dbt_target_args
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "edreflect"
@@ -72,7 +72,7 @@ def test_postgres_settings_come_from_libpq_variables_and_hide_the_password(
 
 
 def test_raw_table_names_stay_unique_within_postgres_identifier_limit() -> None:
-    from extract.postgres import IDENTIFIER_LIMIT
+    from pipeline.postgres import IDENTIFIER_LIMIT
 
     names = [t.key for t in contract.tables()]
     assert len({n[:IDENTIFIER_LIMIT] for n in names}) == len(names)
@@ -92,7 +92,7 @@ def server() -> Iterator[Server]:
 
 def test_safe_casts_return_null_where_duckdb_try_cast_does(server: Server) -> None:
     """The PL/pgSQL casts that stand in for try_cast accept what DuckDB accepts (edge cases included)."""
-    from extract.postgres import SAFE_CAST_FUNCTIONS
+    from pipeline.postgres import SAFE_CAST_FUNCTIONS
 
     server.create_database("casts")
     cases = {
@@ -169,7 +169,7 @@ def _build(tmp: Path, env: dict[str, str]) -> subprocess.Popen:
     }
     out = open(tmp / "build.out", "w")  # noqa: SIM115 - closed with the process below
     return subprocess.Popen(
-        [sys.executable, "-m", "extract", "build"],
+        [sys.executable, "-m", "pipeline", "build"],
         cwd=PROJECT_ROOT,
         env=full,
         stdout=out,
@@ -179,7 +179,7 @@ def _build(tmp: Path, env: dict[str, str]) -> subprocess.Popen:
 
 @pytest.fixture(scope="module")
 def builds(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The embedded sample built by `python -m extract build` on each engine, both at once."""
+    """The embedded sample built by `python -m pipeline build` on each engine, both at once."""
     server.create_database(DATABASE)
     folders = {"duckdb": tmp_path_factory.mktemp("duckdb"), "postgres": tmp_path_factory.mktemp("postgres")}
     envs = {"duckdb": {}, "postgres": {"ENGINE": "postgres", **server.environ(DATABASE)}}

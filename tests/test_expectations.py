@@ -19,8 +19,8 @@ from _gx_warehouse import built_example
 
 from expectations import dbt_results, validate_layer
 from expectations.runner import data_docs_dir
-from extract import config
-from extract.dbt import dbt_dir, run_dbt
+from pipeline import config
+from pipeline.dbt import dbt_dir, run_dbt
 
 OTHER_ID = "ffffffffffffffffffffffff"
 

@@ -1,6 +1,6 @@
 """Faults a production run meets, injected into real components on loopback.
 
-Each test runs the pipeline as a child process (`python -m extract extract|build`) so that a SIGKILL, a
+Each test runs the pipeline as a child process (`python -m pipeline extract|build`) so that a SIGKILL, a
 full disk or a held lock hits a real process, then inspects the warehouse as the next reader would. Where
 rows are involved, every test ends with `assert_rows_reconcile`: rows in raw + rows rejected = records in
 the files (rows lost = 0) and no row twice.
@@ -337,7 +337,7 @@ def test_sigkill_during_load_then_next_run_lands_everything_once(tmp_path: Path)
 @pytest.mark.slow
 @pytest.mark.timeout(1500)  # two dbt builds; minutes on a busy 2-core machine
 def test_sigkill_during_dbt_then_next_build_succeeds(tmp_path: Path) -> None:
-    from extract.sample import generate
+    from sample_product import generate
 
     product = tmp_path / "product"
     generate(product, educators=6, seed=11)

@@ -20,8 +20,8 @@ from _sshd import Sshd, running_sshd
 
 from extract import contract
 from extract import fetch as fetch_module
-from extract.config import Settings
 from extract.fetch import FetchError, FetchOptions, _unsafe_reason, fetch, inside
+from pipeline.config import Settings
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "example_product"
 FAST = FetchOptions(workers=3, attempts=5, backoff_base=0.05, backoff_max=0.2, show_progress=False)

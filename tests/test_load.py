@@ -24,7 +24,7 @@ import pytest
 
 from extract import contract
 from extract.load import LoadError, bare_duckdb_load, load_product
-from extract.lock import RunLockedError, run_lock
+from pipeline.lock import RunLockedError, run_lock
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "example_product"
 REPORTS = "groups/groups.reports.csv"  # _rootId,_parentId,_index,reportKey,reportName,access
@@ -387,7 +387,7 @@ def _holder(code: str) -> subprocess.Popen:
 
 def test_run_lock_refuses_a_second_process_and_a_killed_holder_does_not_block(warehouse: Path):
     code = (
-        "import sys; from pathlib import Path; from extract.lock import run_lock\n"
+        "import sys; from pathlib import Path; from pipeline.lock import run_lock\n"
         f"with run_lock(Path({str(warehouse)!r})):\n    print('ready', flush=True); sys.stdin.read()\n"
     )
     proc = _holder(code)

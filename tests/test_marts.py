@@ -20,8 +20,8 @@ import pytest
 from _marts import EXAMPLE_PRODUCT, Built, dbt, query, scalar
 
 from extract.contract import OPTIONAL_GROUPS, OPTIONAL_TABLES, tables
-from extract.dbt import DbtError
 from extract.load import load_product
+from pipeline.dbt import DbtError
 
 RUBRIC = "66d0c3a0e1d2f3a4b5000009"  # the example's four-level rubric
 # ids of things outside the product (the district, state and district numbering): no mart to point at

@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extract import contract, sample
+import sample_product as sample
+from extract import contract
 from extract.contract import Column
 
 SEED = 424242

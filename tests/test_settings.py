@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extract import cli
-from extract import config as cfg
-from extract.lock import RunLockedError, WarehouseFolderError, run_lock
 from extract.sftp import SftpError, parse_sftp_url
+from pipeline import cli
+from pipeline import config as cfg
+from pipeline.lock import RunLockedError, WarehouseFolderError, run_lock
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"
@@ -313,7 +313,7 @@ def run_cli(
 ) -> tuple[subprocess.CompletedProcess, float]:
     t0 = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "extract", *args],
+        [sys.executable, "-m", "pipeline", *args],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -376,10 +376,10 @@ def test_an_unexpected_error_names_the_log_file_which_holds_the_traceback(tmp_pa
     """A bug (here a ZeroDivisionError planted in the sample generator) is reported, not dumped."""
     env = cli_env(tmp_path)
     code = (
-        "import sys, extract.sample as s\n"
+        "import sys, sample_product as s\n"
         "def boom(*a, **k):\n    return 1 / 0\n"
         "s.generate = boom\n"
-        "from extract.cli import main\n"
+        "from pipeline.cli import main\n"
         f"sys.exit(main(['sample', '--out', {str(tmp_path / 'sample')!r}]))\n"
     )
     proc = subprocess.run(
@@ -400,7 +400,7 @@ def test_ctrl_c_is_a_short_message_and_exit_130(tmp_path: Path, monkeypatch, cap
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("extract.sample.generate", interrupted)
+    monkeypatch.setattr("sample_product.generate", interrupted)
     root = logging.getLogger()
     try:
         assert cli.main(["sample", "--out", str(tmp_path / "s")]) == 130
@@ -416,10 +416,10 @@ def test_ctrl_c_is_a_short_message_and_exit_130(tmp_path: Path, monkeypatch, cap
 def test_secrets_never_reach_the_log_or_the_terminal(tmp_path: Path) -> None:
     env = cli_env(tmp_path, EDFI_CLIENT_SECRET="client-secret-xyzzy", SFTP_PASSWORD="sftp-pw-xyzzy")
     code = (
-        "import os, sys, extract.sample as s\n"
+        "import os, sys, sample_product as s\n"
         "def boom(*a, **k):\n    raise RuntimeError('leaked ' + os.environ['EDFI_CLIENT_SECRET'])\n"
         "s.generate = boom\n"
-        "from extract.cli import main\n"
+        "from pipeline.cli import main\n"
         f"sys.exit(main(['sample', '--out', {str(tmp_path / 'sample')!r}]))\n"
     )
     proc = subprocess.run(
@@ -456,13 +456,13 @@ def test_a_read_only_warehouse_folder_is_a_clear_message(tmp_path: Path) -> None
     warehouse = ro / "edreflect.duckdb"
     env = cli_env(tmp_path, WAREHOUSE=str(warehouse))
     lock_check = (
-        "from pathlib import Path; from extract.lock import run_lock\n"
+        "from pathlib import Path; from pipeline.lock import run_lock\n"
         f"with run_lock(Path({str(warehouse)!r})):\n    pass\n"
     )
     script = (
         f'mount --bind -o ro "{ro}" "{ro}" || exit 99\n'
         f'"{sys.executable}" -c "$LOCK_CHECK" 2>&1 | tail -n 1\n'
-        f'"{sys.executable}" -m extract dbt build\n'
+        f'"{sys.executable}" -m pipeline dbt build\n'
     )
     proc = subprocess.run(
         ["unshare", "-m", "sh", "-c", script],

@@ -1,5 +1,5 @@
 """The severity policy (README: "What stops a build, and what only warns"), one test per class, end to end
-as `make build` runs it (`python -m extract build`) on the contract's example product:
+as `make build` runs it (`python -m pipeline build`) on the contract's example product:
 
 - exact duplicate rows: a warning with counts, the build publishes, staging keeps one copy;
 - a key repeated with different content: the build stops naming the table, nothing is published;
@@ -55,7 +55,7 @@ class Run:
             **env,
         }
         return subprocess.run(
-            [sys.executable, "-m", "extract", "build"],
+            [sys.executable, "-m", "pipeline", "build"],
             cwd=PROJECT_ROOT,
             env=full_env,
             capture_output=True,

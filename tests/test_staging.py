@@ -16,9 +16,10 @@ import duckdb
 import pytest
 import yaml
 
-from extract import codegen, config, contract
-from extract.dbt import run_dbt
+from extract import contract
 from extract.load import load_product
+from pipeline import codegen, config
+from pipeline.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,5 @@
 {#-
-    The Ed-Fi export's run settings, read from dbt vars (extract/dbt.py passes them from the environment).
+    The Ed-Fi export's run settings, read from dbt vars (pipeline/dbt.py passes them from the environment).
     They are checked here, once, so a wrong or missing setting fails the edfi models with a message that
     says which variable to set, instead of producing cohorts for an unknown district.
 -#}

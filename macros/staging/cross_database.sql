@@ -41,7 +41,7 @@
 {#-
     PostgreSQL has no `try_cast` (nor, before 16, `pg_input_is_valid`): a plain cast stops the whole query on
     one bad value. `edreflect_util.try_cast_<type>(text)` are PL/pgSQL functions that return null when the
-    cast fails; `extract/postgres.py` (SAFE_CAST_FUNCTIONS) creates them before dbt runs.
+    cast fails; `pipeline/postgres.py` (SAFE_CAST_FUNCTIONS) creates them before dbt runs.
 -#}
 {% macro postgres__safe_cast_or_null(expression, data_type) -%}
     {%- set functions = {

@@ -3,7 +3,7 @@
 
     Reads `source('edreflect', source_table)`, removes exact duplicate rows (every contract column equal;
     lineage ignored; the first by source line is kept), renames and types each column, keeps the lineage
-    columns. The columns, their source names and contract types come from extract/codegen.py (which
+    columns. The columns, their source names and contract types come from pipeline/codegen.py (which
     writes the model YAML from the same rules), so the naming rule lives in one place. Soft-deleted rows
     are kept (`is_deleted`).
 -#}

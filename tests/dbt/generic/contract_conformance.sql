@@ -1,7 +1,7 @@
 {#-
     contract_conformance (model-level, one per staging model): every rule the data product contract
     states about one table, checked in one query, so a staging model has one test instead of one per
-    column and rule. The rules (generated into the model YAML by extract/codegen.py from the contract):
+    column and rule. The rules (generated into the model YAML by pipeline/codegen.py from the contract):
     - a required column (`nullable = no`) is empty;
     - a non-empty value does not parse as its contract type (objectid, integer, number, boolean, date,
       timestamp): staging turns it into null;

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import contract
-from .contract import Column, Table
+from extract import contract
+from extract.contract import Column, Table
 
 # Bump when the generated content changes, so `ensure_sample` rebuilds stale samples.
 GENERATOR_VERSION = 1
@@ -701,7 +701,7 @@ class _Generator:
                     if col.nullable:
                         return ""
                     raise GenerationError(
-                        f"{table.name}.{name} references {ref}, with no rows yet: extend extract/sample.py"
+                        f"{table.name}.{name} references {ref}, with no rows yet: extend sample_product/"
                     )
                 pool = self.pick(ids)
                 return self.pick(pool)

@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from .config import Settings
+from pipeline.config import Settings
 
 STATE_SCHEMA = "edfi_state"
 COHORTS = "cohorts"

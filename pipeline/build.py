@@ -1,6 +1,6 @@
 """The main job: fetch -> land raw -> validate -> dbt -> validate -> render Ed-Fi -> validate -> publish.
 
-Everything happens in a private copy of the warehouse (`extract.warehouse`); each layer is validated right
+Everything happens in a private copy of the warehouse (`pipeline.warehouse`); each layer is validated right
 after it is built. A failure anywhere discards the copy: the live warehouse, the Ed-Fi output folder and
 the delivery state stay exactly as they were, for readers too.
 """
@@ -76,10 +76,10 @@ class RunSummary:
 def resolve_product(settings: Settings, summary: RunSummary) -> Path:
     """The local folder to load: the embedded sample, a local folder, or an SFTP download."""
     if settings.uses_sample:
-        from .sample import ensure_sample
+        from sample_product import ensure_sample
 
         return ensure_sample(cfg.SAMPLE_DIR, educators=cfg.SAMPLE_EDUCATORS, seed=cfg.SAMPLE_SEED)
-    from .fetch import fetch
+    from extract.fetch import fetch
 
     result = fetch(settings.data_product, settings.landing, settings)
     summary.figures["files downloaded"] = result.downloaded
@@ -111,7 +111,7 @@ def effective_settings(settings: Settings) -> Settings:
 
 def extract_and_load(settings: Settings, summary: RunSummary) -> None:
     """Download (or generate) the product and land it in raw. The caller holds the run lock."""
-    from .load import load_product
+    from extract.load import load_product
 
     with summary.timed("fetch"):
         product = resolve_product(settings, summary)
@@ -195,8 +195,9 @@ def _check_school_years(settings: Settings, summary: RunSummary) -> None:
 
 
 def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> None:
+    from edfi.render import render
+
     from .dbt import log_file, run_dbt
-    from .edfi_export import render
 
     extract_and_load(settings, summary)
     _check_school_years(settings, summary)

@@ -130,7 +130,7 @@ def _carry(live: Path, work: Path) -> None:
                order by all""",
             [list(CARRIED_SCHEMAS), list(CARRIED_RAW)],
         ).fetchall()
-        from .edfi_plan import ensure_state
+        from edfi.plan import ensure_state
 
         ensure_state(con)  # the state tables with their keys; carried rows go into them by column name
         have = {

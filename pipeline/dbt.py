@@ -3,7 +3,7 @@
 dbt's files live beside the live warehouse, one folder per warehouse (`<warehouse>.dbt/`): `target/` (the
 manifest, run_results.json and the partial parse that makes every build after the first skip most of
 parsing) and `logs/dbt.log` (dbt's full log, every node and every query). A build works in a copy of the
-warehouse (`<warehouse>.next`, see `extract.warehouse`) but uses the live warehouse's folder, so the folder
+warehouse (`<warehouse>.next`, see `pipeline.warehouse`) but uses the live warehouse's folder, so the folder
 is the same for every build of that warehouse and two warehouses never share one. dbt run on the live file
 itself (`make dbt`, the docs) keeps its own `target-live/` there (see `target_dir`).
 """
@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extract.contract import PROJECT_ROOT
+
 from .config import Settings
-from .contract import PROJECT_ROOT
 from .engines import dbt_target_args
 from .progress import shown
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # The commands that run nodes: they report progress (nodes done of total) instead of a line per node.
 NODE_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot"})
-WORK_SUFFIX = ".next"  # extract.warehouse.work_path: a build's copy of the live warehouse
+WORK_SUFFIX = ".next"  # pipeline.warehouse.work_path: a build's copy of the live warehouse
 
 
 class DbtError(RuntimeError):
@@ -177,7 +178,7 @@ def run_dbt(
     """`dbt <args>` with the project, profile, warehouse and Ed-Fi vars of this run; raises on failure.
 
     dbt's target and log folders are this warehouse's (`target_dir`, `log_file`) unless `args` name
-    others. With `progress` (a stage of `extract.progress`), a command that runs nodes prints nothing of
+    others. With `progress` (a stage of `pipeline.progress`), a command that runs nodes prints nothing of
     its own: the stage's bar counts the nodes, and a failure names each failed node and why, and the log.
     """
     from dbt.cli.main import dbtRunner

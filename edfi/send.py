@@ -30,10 +30,11 @@ from typing import Any
 
 import duckdb
 
-from . import edfi_plan as plan_mod
-from .config import Settings
-from .edfi_export import check_summary, guard_for, staging_dir_for
-from .edfi_plan import ASSOCIATIONS, COHORTS, RESOURCES, STATE_SCHEMA, Action, Plan, Record, canonical_json
+from pipeline.config import Settings
+
+from . import plan as plan_mod
+from .plan import ASSOCIATIONS, COHORTS, RESOURCES, STATE_SCHEMA, Action, Plan, Record, canonical_json
+from .render import check_summary, guard_for, staging_dir_for
 
 _LIGHTBEAM_TIMEOUT = 3600  # seconds for one lightbeam call (bounded; a real API answers far sooner)
 _PAGE = 500  # records per GET page (the ODS/API maximum)
@@ -322,8 +323,8 @@ class _StateRun:
 def _state_run(settings: Settings) -> Iterator[_StateRun]:
     """Under the run lock, a full copy of the live warehouse; it is swapped in when the block ends without
     an error (after the caller committed), and discarded otherwise. Refuses when no build was published."""
-    from .lock import run_lock
-    from .warehouse import workspace
+    from pipeline.lock import run_lock
+    from pipeline.warehouse import workspace
 
     with (
         run_lock(settings.warehouse),

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
+from extract.contract import PROJECT_ROOT
+
 from .config import Settings
-from .contract import PROJECT_ROOT
 
 DEFAULT_SITE = PROJECT_ROOT / "target" / "site"
 DBT_FILES = ("index.html", "manifest.json", "catalog.json")

@@ -2,7 +2,7 @@
 does nothing, so a DuckDB build is exactly what it was before engines existed.
 
 `postgres`: the loader parses and lands raw in the build's DuckDB copy as always, `after_load` copies raw
-into PostgreSQL (`extract.postgres.land_raw`), dbt builds there (`--target postgres`), and `before_render`
+into PostgreSQL (`pipeline.postgres.land_raw`), dbt builds there (`--target postgres`), and `before_render`
 copies the `edfi` models back into the DuckDB copy, where the render, its state and its checks stay.
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .config import Settings
 
 if TYPE_CHECKING:
-    from .pipeline import RunSummary
+    from .build import RunSummary
 
 DEFAULT = "duckdb"
 
@@ -23,7 +23,7 @@ DEFAULT = "duckdb"
 def dbt_target_args(args: Sequence[str], settings: Settings) -> list[str]:
     """The extra dbt arguments of this engine (`--target postgres`), with its connection variables
     exported for profiles.yml; none on DuckDB, or when `args` name a target or the command takes none."""
-    from .dbt import accepts_option, option_given  # (extract.dbt imports this module)
+    from .dbt import accepts_option, option_given  # (pipeline.dbt imports this module)
 
     if (
         settings.engine == DEFAULT

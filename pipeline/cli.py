@@ -1,4 +1,4 @@
-"""Command line: `python -m extract <command>` (the Makefile targets call these).
+"""Command line: `python -m pipeline <command>` (the Makefile targets call these).
 
 Every failure ends in one message on stderr that says what is wrong and how to fix it, and a non-zero exit
 code (1; 130 after Ctrl-C). Tracebacks never reach the terminal: they go to the log file (LOG_FILE, default
@@ -21,18 +21,19 @@ from pathlib import Path
 
 from . import config as cfg
 
-log = logging.getLogger("extract.cli")
+log = logging.getLogger("pipeline.cli")
 
 LOG_MAX_BYTES = 5 * 1024 * 1024
 LOG_BACKUPS = 3
-_INFO_LOGGERS = ("extract", "expectations", "paramiko")
+_INFO_LOGGERS = ("extract", "sample_product", "edfi", "pipeline", "expectations", "paramiko")
+_OUR_PACKAGES = frozenset({"extract", "sample_product", "edfi", "pipeline", "expectations"})
 
 
 # ---------------------------------------------------------------- commands
 def _cmd_build(args: argparse.Namespace) -> None:
     import uuid
 
-    from .pipeline import RunSummary, build
+    from .build import RunSummary, build
 
     # build() takes the run lock and works on a private copy of the warehouse: a program reading the live
     # warehouse does not block it, so there is nothing to check here beyond the settings.
@@ -51,8 +52,8 @@ def _cmd_extract(args: argparse.Namespace) -> None:
     import uuid
     from dataclasses import replace
 
+    from .build import RunSummary, extract_and_load
     from .lock import run_lock
-    from .pipeline import RunSummary, extract_and_load
     from .warehouse import workspace
 
     settings = cfg.from_env(command="extract")
@@ -66,7 +67,7 @@ def _cmd_extract(args: argparse.Namespace) -> None:
 
 
 def _cmd_sample(args: argparse.Namespace) -> None:
-    from .sample import generate
+    from sample_product import generate
 
     out = Path(args.out) if args.out else cfg.SAMPLE_DIR
     generate(out, educators=args.educators, seed=args.seed)
@@ -103,7 +104,7 @@ def _cmd_docs(args: argparse.Namespace) -> None:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
-    from .edfi_send import send
+    from edfi.send import send
 
     settings = cfg.require_api(cfg.from_env(command="send"))
     # send() takes the run lock itself and appends lightbeam's output to the log file.
@@ -111,7 +112,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
 
 def _cmd_resync(args: argparse.Namespace) -> int:
-    from .edfi_send import resync
+    from edfi.send import resync
 
     settings = cfg.require_api(cfg.from_env(command="resync"))
     return resync(settings)
@@ -260,7 +261,7 @@ def _message(exc: BaseException, log_path: Path | None) -> str:
 
 def _ours(exc: BaseException) -> bool:
     """Raised by this project's code, whose messages say what to fix."""
-    return type(exc).__module__.split(".")[0] in ("extract", "expectations")
+    return type(exc).__module__.split(".")[0] in _OUR_PACKAGES
 
 
 def _say(text: str) -> None:

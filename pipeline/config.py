@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .contract import PROJECT_ROOT
+from extract.contract import PROJECT_ROOT
 
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "edreflect.duckdb"
 DEFAULT_OUTPUT = PROJECT_ROOT / "output" / "edfi"
@@ -510,7 +510,7 @@ def _check_sftp(p: _Problems, env: Mapping[str, str], fetches: bool) -> None:
 
 
 def _check_product(p: _Problems, raw: str, env: Mapping[str, str], fetches: bool) -> None:
-    from .sftp import SftpError, is_sftp_url, parse_sftp_url
+    from extract.sftp import SftpError, is_sftp_url, parse_sftp_url
 
     if is_sftp_url(raw):
         try:

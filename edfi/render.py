@@ -15,7 +15,7 @@ layout, into a staging folder beside the output folder:
         <schoolYear>/lightbeam.yaml                     lightbeam's config for that folder (no secret)
 
 Nothing is published here: the build writes into its own copy of the warehouse and the pipeline swaps the
-copy and this folder in only when every check passed (`extract.warehouse`).
+copy and this folder in only when every check passed (`pipeline.warehouse`).
 
 Why this split: the business rules (what is valid, what is skipped) live in SQL where they are documented
 and tested; the state machine needs the API's acceptances, which dbt cannot own.
@@ -32,9 +32,10 @@ from typing import Any
 
 import duckdb
 
-from . import edfi_plan as plan_mod
-from .config import Settings
-from .edfi_plan import (
+from pipeline.config import Settings
+
+from . import plan as plan_mod
+from .plan import (
     APPLY_ORDER,
     ASSOCIATIONS,
     COHORTS,
@@ -173,7 +174,7 @@ def _require_models(con: duckdb.DuckDBPyConnection) -> None:
     if missing:
         raise EdfiExportError(
             f"the warehouse has no {', '.join(f'{MODELS_SCHEMA}.{m}' for m in missing)}: run dbt first "
-            "(`make dbt` or `python -m extract dbt build`)."
+            "(`make dbt` or `python -m pipeline dbt build`)."
         )
 
 
