@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from extract.contract import PROJECT_ROOT
 
 from .config import Settings
-from .engines import dbt_target_args
+from .engines import dbt_target_args, engine_vars
 from .progress import shown
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def dbt_vars(settings: Settings) -> dict[str, object]:
         "edfi_cohort_identifier_max_length": settings.cohort_identifier_max_length,
         # the local dates of the analyst marts; an IANA zone name, read here (not a pipeline setting)
         "district_timezone": os.environ.get("DISTRICT_TIMEZONE") or "America/Chicago",
+        **engine_vars(settings),  # ENGINE=postgres builds beside the live schemas; nothing on DuckDB
     }
 
 

@@ -4,6 +4,9 @@ does nothing, so a DuckDB build is exactly what it was before engines existed.
 `postgres`: the loader parses and lands raw in the build's DuckDB copy as always, `after_load` copies raw
 into PostgreSQL (`pipeline.postgres.land_raw`), dbt builds there (`--target postgres`), and `before_render`
 copies the `edfi` models back into the DuckDB copy, where the render, its state and its checks stay.
+All or nothing there too: a build writes only `<schema>__next` schemas beside the live ones (raw and every
+model schema); `publish` swaps them in, in one transaction, right before the DuckDB copy is swapped in, and
+`discard` drops them when the build fails. Readers of the live schemas never see a half-built warehouse.
 """
 
 from __future__ import annotations
@@ -18,6 +21,19 @@ if TYPE_CHECKING:
     from .build import RunSummary
 
 DEFAULT = "duckdb"
+BUILD_SCHEMA_SUFFIX = "__next"  # a build's schemas on a shared engine: `raw__next`, `marts__next`, ...
+
+
+def builds_beside_live(settings: Settings) -> bool:
+    """A build (dbt on the build's DuckDB copy) on a shared engine: it must not touch the live schemas."""
+    from .dbt import live_warehouse
+
+    return settings.engine == "postgres" and live_warehouse(settings.warehouse) != settings.warehouse
+
+
+def engine_vars(settings: Settings) -> dict[str, str]:
+    """dbt vars of this engine: the build's schema suffix (macros/generate_schema_name.sql, source.sql)."""
+    return {"build_schema_suffix": BUILD_SCHEMA_SUFFIX} if builds_beside_live(settings) else {}
 
 
 def dbt_target_args(args: Sequence[str], settings: Settings) -> list[str]:
@@ -44,7 +60,7 @@ def after_load(settings: Settings, summary: RunSummary) -> None:
     from .postgres import land_raw
 
     with summary.timed("copy raw to PostgreSQL"):
-        copied = land_raw(settings)
+        copied = land_raw(settings, schema_suffix=BUILD_SCHEMA_SUFFIX)
     summary.figures["raw tables copied to PostgreSQL"] = len(copied)
 
 
@@ -67,4 +83,20 @@ def before_render(settings: Settings, summary: RunSummary) -> None:
     from .postgres import read_edfi
 
     with summary.timed("read edfi from PostgreSQL"):
-        read_edfi(settings)
+        read_edfi(settings, schema_suffix=BUILD_SCHEMA_SUFFIX)
+
+
+def publish(settings: Settings) -> None:
+    """Swap the build's schemas in (PostgreSQL: one transaction); nothing on DuckDB."""
+    if builds_beside_live(settings):
+        from .postgres import publish_schemas
+
+        publish_schemas(settings, BUILD_SCHEMA_SUFFIX)
+
+
+def discard(settings: Settings) -> None:
+    """A failed build: drop its schemas (PostgreSQL), the live ones untouched; nothing on DuckDB."""
+    if builds_beside_live(settings):
+        from .postgres import discard_schemas
+
+        discard_schemas(settings, BUILD_SCHEMA_SUFFIX)

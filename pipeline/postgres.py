@@ -2,9 +2,16 @@
 
 The one loader still parses the delivery into the build's DuckDB copy (same parsing, manifest and
 rejects); `land_raw` then copies every table of its `raw` schema, bookkeeping included (`raw._loads`,
-`raw._rejects`, ...), into schema `raw` of the PostgreSQL database with COPY, in one transaction, so dbt
-reads there exactly what DuckDB holds. DuckDB writes each table as CSV and psycopg2 (dbt-postgres's driver)
-feeds it to `copy ... from stdin`; CSV keeps NULL (unquoted empty) apart from the empty string (`""`).
+`raw._rejects`, ...), into PostgreSQL with COPY, so dbt reads there exactly what DuckDB holds. DuckDB writes
+each table as CSV and psycopg2 (dbt-postgres's driver) feeds it to `copy ... from stdin`; CSV keeps NULL
+(unquoted empty) apart from the empty string (`""`).
+
+All or nothing, as on DuckDB: a build writes only beside the live schemas, in `<schema>__next` (`raw__next`
+here, the models through dbt's `generate_schema_name`), and `publish_schemas` swaps every one of them in
+within one transaction (PostgreSQL's DDL is transactional: a reader sees the old warehouse or the new one,
+whole); `discard_schemas` drops them when the build fails, leaving the live schemas as they were. Objects
+of other schemas that depend on the live ones (a consumer's own views) are dropped with them at the swap,
+as dbt's own rebuild of a table drops them: define such views in dbt, or recreate them after a build.
 
 After `dbt build`, `read_edfi` copies the `edfi` models back into the DuckDB copy's `edfi` schema, typed as
 dbt-duckdb would have built them, so the Ed-Fi render, its state (`edfi_state`), its checks and the
@@ -166,27 +173,16 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tu
     ).fetchall()
 
 
-def _pg_columns(cur, schema: str, table: str) -> list[tuple[str, str]]:
-    cur.execute(
-        """select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a
-           join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-           where n.nspname = %s and c.relname = %s and c.relkind = 'r' and a.attnum > 0
-             and not a.attisdropped
-           order by a.attnum""",
-        [schema, table],
-    )
-    return [(name, typ) for name, typ in cur.fetchall()]
+def land_raw(settings: Settings, schema_suffix: str) -> dict[str, int]:
+    """Copy the DuckDB copy's `raw` tables into a new `raw<schema_suffix>` schema; rows per table.
 
-
-def land_raw(settings: Settings) -> dict[str, int]:
-    """Make PostgreSQL's `raw` schema hold exactly the DuckDB copy's `raw` tables; rows per table.
-
-    One transaction: readers see the previous raw until it commits. A table whose columns are unchanged is
-    truncated and refilled (the staging views on it stay); one whose columns changed (drift) is dropped
-    with what depends on it and created again (dbt builds the views again right after).
+    What a killed build left beside the live schemas is dropped first, so nothing stale is published.
+    One transaction: a failure leaves no half-filled schema behind.
     """
     duck = duckdb.connect(str(settings.warehouse), read_only=True)
     copied: dict[str, int] = {}
+    discard_schemas(settings, schema_suffix)
+    target = RAW_SCHEMA + schema_suffix
     try:
         tables = [
             t
@@ -203,11 +199,11 @@ def land_raw(settings: Settings) -> dict[str, int]:
         ):
             table = ""
             try:
-                cur.execute(f"create schema if not exists {RAW_SCHEMA}")
+                cur.execute(f"create schema {_q(target)}")
                 for statement in SAFE_CAST_FUNCTIONS:
                     cur.execute(statement)
                 for table in tables:
-                    copied[table] = _copy_table(duck, cur, table, Path(tmp) / "table.csv")
+                    copied[table] = _copy_table(duck, cur, table, target, Path(tmp) / "table.csv")
                 table = ""
                 pg.commit()
             except Exception as exc:
@@ -216,25 +212,58 @@ def land_raw(settings: Settings) -> dict[str, int]:
                     raise
                 what = f"raw.{table}: " if table else ""
                 raise PostgresError(
-                    f"{what}landing raw in {_where(settings)} failed and was rolled back (PostgreSQL's raw "
-                    f"keeps its previous state): {str(exc).strip()}"
+                    f"{what}landing raw in {_where(settings)} failed and was rolled back (the live schemas "
+                    f"are untouched): {str(exc).strip()}"
                 ) from exc
     finally:
         duck.close()
     return copied
 
 
-def _copy_table(duck: duckdb.DuckDBPyConnection, cur, table: str, csv_path: Path) -> int:
+def _built_schemas(cur, schema_suffix: str) -> list[str]:
+    cur.execute(
+        "select nspname from pg_namespace where right(nspname, %s) = %s order by 1",
+        [len(schema_suffix), schema_suffix],
+    )
+    return [name for (name,) in cur.fetchall()]
+
+
+def publish_schemas(settings: Settings, schema_suffix: str) -> list[str]:
+    """Swap every `<schema><suffix>` in for `<schema>` in one transaction; the schemas swapped."""
+    with connect(settings) as pg, pg.cursor() as cur:
+        try:
+            built = _built_schemas(cur, schema_suffix)
+            live = [name[: -len(schema_suffix)] for name in built]
+            if live:
+                cur.execute(f"drop schema if exists {', '.join(_q(s) for s in live)} cascade")
+            for old, new in zip(built, live, strict=True):
+                cur.execute(f"alter schema {_q(old)} rename to {_q(new)}")
+            pg.commit()
+        except Exception as exc:
+            pg.rollback()
+            raise PostgresError(
+                f"publishing the build's schemas in {_where(settings)} failed and was rolled back (the live "
+                f"schemas are untouched): {str(exc).strip()}"
+            ) from exc
+    return live
+
+
+def discard_schemas(settings: Settings, schema_suffix: str) -> None:
+    """Drop every `<schema><suffix>` a build made (a failed or killed build); the live schemas stay."""
+    with connect(settings) as pg, pg.cursor() as cur:
+        built = _built_schemas(cur, schema_suffix)
+        if built:
+            cur.execute(f"drop schema {', '.join(_q(s) for s in built)} cascade")
+        pg.commit()
+
+
+def _copy_table(duck: duckdb.DuckDBPyConnection, cur, table: str, schema: str, csv_path: Path) -> int:
     columns = _columns(duck, RAW_SCHEMA, table)
     wanted = [(name, _TO_POSTGRES.get(typ, "text")) for name, typ in columns]
-    relation = f"{RAW_SCHEMA}.{_q(table)}"
     # PostgreSQL cuts identifiers to 63 bytes, here and in dbt's source() alike (no two contract tables
     # share their first 63 characters; tests/test_engine_postgres.py checks it)
-    if _pg_columns(cur, RAW_SCHEMA, table[:IDENTIFIER_LIMIT]) == wanted:
-        cur.execute(f"truncate {relation}")
-    else:
-        cur.execute(f"drop table if exists {relation} cascade")
-        cur.execute(f"create table {relation} ({', '.join(f'{_q(n)} {t}' for n, t in wanted)})")
+    relation = f"{_q(schema)}.{_q(table)}"
+    cur.execute(f"create table {relation} ({', '.join(f'{_q(n)} {t}' for n, t in wanted)})")
     # Timestamps as ISO text in UTC-free form (raw's are naive UTC); DuckDB quotes the empty string.
     duck.execute(
         f"copy (select * from {RAW_SCHEMA}.{_q(table)}) to '{_sql_path(csv_path)}' "
@@ -251,8 +280,9 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def read_edfi(settings: Settings) -> dict[str, int]:
-    """Copy the `edfi` models dbt built in PostgreSQL into the DuckDB copy's `edfi` schema; rows per table.
+def read_edfi(settings: Settings, schema_suffix: str) -> dict[str, int]:
+    """Copy the `edfi` models this build made in PostgreSQL (`edfi<schema_suffix>`) into the DuckDB copy's
+    `edfi` schema; rows per table.
 
     Columns keep their names and order and get the DuckDB type of their PostgreSQL type, so the render
     reads the same values it would read from dbt-duckdb's tables.
@@ -269,14 +299,15 @@ def read_edfi(settings: Settings) -> dict[str, int]:
             cur.execute(
                 """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
                    where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1""",
-                [MODELS_SCHEMA],
+                [MODELS_SCHEMA + schema_suffix],
             )
             tables = [t for (t,) in cur.fetchall()]
             duck.execute("begin")
             duck.execute(f"drop schema if exists {MODELS_SCHEMA} cascade")
             duck.execute(f"create schema {MODELS_SCHEMA}")
             for table in tables:
-                copied[table] = _read_table(cur, duck, table, Path(tmp) / "table.csv", settings)
+                csv_path = Path(tmp) / "table.csv"
+                copied[table] = _read_table(cur, duck, table, schema_suffix, csv_path, settings)
             duck.execute("commit")
     except BaseException:
         with contextlib.suppress(duckdb.Error):
@@ -287,11 +318,14 @@ def read_edfi(settings: Settings) -> dict[str, int]:
     return copied
 
 
-def _read_table(cur, duck: duckdb.DuckDBPyConnection, table: str, csv_path: Path, settings: Settings) -> int:
+def _read_table(
+    cur, duck: duckdb.DuckDBPyConnection, table: str, schema_suffix: str, csv_path: Path, settings: Settings
+) -> int:
+    source = MODELS_SCHEMA + schema_suffix
     cur.execute(
         """select column_name, data_type, numeric_precision, numeric_scale from information_schema.columns
            where table_schema = %s and table_name = %s order by ordinal_position""",
-        [MODELS_SCHEMA, table],
+        [source, table],
     )
     columns = []
     for name, typ, precision, scale in cur.fetchall():
@@ -307,7 +341,7 @@ def _read_table(cur, duck: duckdb.DuckDBPyConnection, table: str, csv_path: Path
         columns.append((name, duck_type))
     with open(csv_path, "wb") as fh:
         cur.copy_expert(
-            f"copy (select * from {MODELS_SCHEMA}.{_q(table)}) to stdout (format csv, header false, null '')",
+            f"copy (select * from {_q(source)}.{_q(table)}) to stdout (format csv, header false, null '')",
             fh,
         )
     relation = f"{MODELS_SCHEMA}.{_q(table)}"

@@ -257,6 +257,8 @@ def test_the_postgres_build_keeps_raw_and_the_render_in_duckdb_and_never_logs_th
             for (s,) in duck.execute("select distinct table_schema from information_schema.tables").fetchall()
         }
         assert {"raw", "edfi", "edfi_state"} <= schemas and "marts" not in schemas
+        cur.execute("select nspname from pg_namespace where right(nspname, 6) = '__next'")
+        assert cur.fetchall() == [], "a build's schemas are swapped in, none left beside the live ones"
     finally:
         pg.close()
         duck.close()
@@ -266,6 +268,47 @@ def test_the_postgres_build_keeps_raw_and_the_render_in_duckdb_and_never_logs_th
     for log in [tmp / "build.out", tmp / "edreflect-edfi.log", *tmp.glob("warehouse/*.dbt/logs/*")]:
         if log.is_file():
             assert server.password not in log.read_text(errors="replace"), log
+
+
+@pytest.mark.slow
+def test_a_failed_postgres_build_changes_nothing_there(builds: dict[str, Path], server: Server) -> None:
+    """All or nothing on PostgreSQL: a build that fails at dbt (here a time zone only the analyst marts
+    read) leaves the live schemas exactly as the last good build left them, and no `__next` schema."""
+    before = _pg_fingerprint(server)
+    assert {"raw", "staging", "marts", "edfi"} <= set(before), sorted(before)
+    tmp = builds["postgres"]
+    env = {"ENGINE": "postgres", "DISTRICT_TIMEZONE": "Mars/Olympus", **server.environ(DATABASE)}
+    proc = _build(tmp, env)
+    try:
+        assert proc.wait(timeout=600) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    output = " ".join((tmp / "build.out").read_text(errors="replace").split())
+    assert "dbt build failed" in output and "Mars/Olympus" in output
+    assert _pg_fingerprint(server) == before
+
+
+def _pg_fingerprint(server: Server) -> dict[str, dict[str, tuple[int, int]]]:
+    """Schema -> relation -> (its oid, its rows) for every schema but PostgreSQL's own: a table or view
+    built again, or swapped in, has a new oid even when its rows are the same."""
+    pg = server.connect(DATABASE)
+    try:
+        cur = pg.cursor()
+        cur.execute(
+            """select n.nspname, c.relname, c.oid::bigint from pg_class c
+               join pg_namespace n on n.oid = c.relnamespace
+               where c.relkind in ('r', 'v') and n.nspname not in ('pg_catalog', 'information_schema')
+                 and n.nspname not like 'pg\\_%' order by 1, 2"""
+        )
+        found: dict[str, dict[str, tuple[int, int]]] = {}
+        for schema, relation, oid in cur.fetchall():
+            cur.execute(f'select count(*) from "{schema}"."{relation}"')
+            found.setdefault(schema, {})[relation] = (oid, cur.fetchone()[0])
+        return found
+    finally:
+        pg.close()
 
 
 # ------------------------------------------------------------------------------------------- helpers

@@ -1,0 +1,13 @@
+{#-
+    dbt's source(), with the build's raw schema: a build on a shared engine (ENGINE=postgres) lands raw in
+    `raw__next` and builds beside the live schemas (var `build_schema_suffix`, see generate_schema_name).
+    Without the var (DuckDB, or dbt on the live schemas) this is dbt's own source().
+-#}
+{% macro source(source_name, table_name) %}
+    {%- set relation = builtins.source(source_name, table_name) -%}
+    {%- set suffix = var('build_schema_suffix', '') -%}
+    {%- if suffix and execute -%}
+        {%- do return(relation.incorporate(path={"schema": relation.schema ~ suffix})) -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{% endmacro %}
