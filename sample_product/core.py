@@ -115,6 +115,17 @@ class Template:
 
 
 @dataclass
+class Work:
+    """One work of an observation, as its snapshots capture it."""
+
+    index: int
+    id: str
+    activity: Activity
+    status: str
+    scores: list[tuple[str, int, str]]  # (indicator id, level index, evidence narrative)
+
+
+@dataclass
 class SloElement:
     id: str
     section: str
