@@ -16,9 +16,18 @@ MISSING = object()  # a fixed group without a "description": a random one
 
 def make_groups(ctx: Context) -> None:
     """Groups with the cases the Ed-Fi export must handle (names, categories, years, deletes)."""
-    d0 = ctx.schools[0]
+    fixed = _fixed_groups(ctx)
     used: set[tuple[int, str]] = set()
-    fixed: list[dict[str, Any]] = [
+    for g in range(max(len(fixed), ctx.n // 4)):
+        spec = fixed[g] if g < len(fixed) else random_group(ctx, g)
+        _group(ctx, g, spec, used)
+    ctx.all_groups = [g for gs in ctx.groups_by_year.values() for g in gs]
+
+
+def _fixed_groups(ctx: Context) -> list[dict[str, Any]]:
+    """The groups every sample has: padded and long names, odd categories, an old year, a deleted group."""
+    d0 = ctx.schools[0]
+    return [
         dict(
             name="Instructional Coaching Team",
             type="observer",
@@ -49,65 +58,70 @@ def make_groups(ctx: Context) -> None:
         dict(name="Peer Observers", type="observer", category="school", year=2024, school=0),
         dict(name=f"{d0.name} Mentoring Program", type="learner", category="Other", year=2025, school=0),
     ]
-    for g in range(max(len(fixed), ctx.n // 4)):
-        spec = fixed[g] if g < len(fixed) else random_group(ctx, g)
-        gid = ctx.oid()
-        year = spec["year"]
+
+
+def _group(ctx: Context, g: int, spec: dict[str, Any], used: set[tuple[int, str]]) -> None:
+    """Group `g` from its spec: the document, its reports, roles and rubrics; the schools it belongs to."""
+    gid = ctx.oid()
+    year = spec["year"]
+    key = (year, spec["name"].strip().lower())
+    if key in used:  # the same name twice in a year: districts number them
+        spec["name"] = f"{spec['name'].strip()} {g}"
         key = (year, spec["name"].strip().lower())
-        if key in used:  # the same name twice in a year: districts number them
-            spec["name"] = f"{spec['name'].strip()} {g}"
-            key = (year, spec["name"].strip().lower())
-        used.add(key)
-        school = spec["school"]
-        created = ctx.year_time(year) - 200 * 86400
-        description = spec.get("description", MISSING)
-        if description is MISSING:
-            description = ctx.maybe(ctx.text(1, 2, multiline=0.2), 0.2)
+    used.add(key)
+    school = spec["school"]
+    created = ctx.year_time(year) - 200 * 86400
+    description = spec.get("description", MISSING)
+    if description is MISSING:
+        description = ctx.maybe(ctx.text(1, 2, multiline=0.2), 0.2)
+    ctx.emit(
+        "groups",
+        {
+            "_id": gid,
+            "subOrgId": "" if school is None else ctx.schools[school].id,
+            "name": spec["name"],
+            "description": description,
+            "type": spec["type"],
+            "category": spec["category"],
+            "schoolYear": year,
+            **ctx.doc_meta(created, p_deleted=0.0, deleted=spec.get("deleted", False)),
+        },
+    )
+    kind = spec["type"]
+    if kind == "report" or ctx.rnd() < 0.2:
+        _reports(ctx, gid)
+    ctx.values_list("groups.roles", gid, gid, ["Principal", "District Admin"][: ctx.randint(1, 2)])
+    if kind != "report":
+        ctx.values_list("groups.rubrics", gid, gid, [ctx.pick(ctx.rubrics).id])
+    ctx.groups_by_year.setdefault(year, []).append(gid)
+    ctx.group_year[gid] = year
+    target = ctx.schools[school if school is not None else ctx.randint(0, len(ctx.schools) - 1)]
+    if kind == "learner":
+        target.learner_groups.append(gid)
+    elif kind == "observer":
+        target.observer_groups.append(gid)
+    else:
+        ctx.report_group = gid
+
+
+def _reports(ctx: Context, gid: str) -> None:
+    reports = (
+        ("observationSummary", "Observation Summary"),
+        ("ratingsExport", "Ratings Export"),
+        ("goalProgress", "Goal Progress"),
+        ("sloStatus", "SLO Status"),
+    )
+    for i in range(ctx.randint(1, 3)):
+        key_, rname = reports[i]
         ctx.emit(
-            "groups",
+            "groups.reports",
             {
-                "_id": gid,
-                "subOrgId": "" if school is None else ctx.schools[school].id,
-                "name": spec["name"],
-                "description": description,
-                "type": spec["type"],
-                "category": spec["category"],
-                "schoolYear": year,
-                **ctx.doc_meta(created, p_deleted=0.0, deleted=spec.get("deleted", False)),
+                **ctx.child(gid, gid, i),
+                "reportKey": key_,
+                "reportName": rname,
+                "access": ctx.pick(("view", "export")),
             },
         )
-        kind = spec["type"]
-        if kind == "report" or ctx.rnd() < 0.2:
-            reports = (
-                ("observationSummary", "Observation Summary"),
-                ("ratingsExport", "Ratings Export"),
-                ("goalProgress", "Goal Progress"),
-                ("sloStatus", "SLO Status"),
-            )
-            for i in range(ctx.randint(1, 3)):
-                key_, rname = reports[i]
-                ctx.emit(
-                    "groups.reports",
-                    {
-                        **ctx.child(gid, gid, i),
-                        "reportKey": key_,
-                        "reportName": rname,
-                        "access": ctx.pick(("view", "export")),
-                    },
-                )
-        ctx.values_list("groups.roles", gid, gid, ["Principal", "District Admin"][: ctx.randint(1, 2)])
-        if kind != "report":
-            ctx.values_list("groups.rubrics", gid, gid, [ctx.pick(ctx.rubrics).id])
-        ctx.groups_by_year.setdefault(year, []).append(gid)
-        ctx.group_year[gid] = year
-        target = ctx.schools[school if school is not None else ctx.randint(0, len(ctx.schools) - 1)]
-        if kind == "learner":
-            target.learner_groups.append(gid)
-        elif kind == "observer":
-            target.observer_groups.append(gid)
-        else:
-            ctx.report_group = gid
-    ctx.all_groups = [g for gs in ctx.groups_by_year.values() for g in gs]
 
 
 def random_group(ctx: Context, g: int) -> dict[str, Any]:
