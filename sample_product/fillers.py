@@ -29,6 +29,8 @@ def filler(ctx: Context, table: Table, col: Column) -> Callable[[], Any]:
 
 
 def _base_filler(ctx: Context, table: Table, col: Column) -> Callable[[], Any]:  # noqa: C901 - one branch per kind
+    """The column's filler: by name, then reference, enumeration, type, and a string's name (68 lines: one
+    branch per kind of column, in order of precedence, reads best as one list)."""
     name, typ = col.name, col.type
     if name in contract.LINKAGE_COLUMNS:
 

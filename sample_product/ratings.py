@@ -21,6 +21,8 @@ def rating(
     t: float,
     year: int,
 ) -> None:
+    """A rating of a submitted evaluation: the document, its rubric rating and indicators (64 lines: one
+    document with its two nested arrays)."""
     rid = ctx.oid()
     status = ctx.pick(("draft", "submitted", "finalized", "finalized", "finalized"))
     draft = status == "draft"

@@ -16,6 +16,7 @@ def make_slo_templates(ctx: Context) -> None:
 
 
 def slo_template(ctx: Context, t: int) -> None:
+    """SLO template `t`: the document, its sections, elements and choices (62 lines: the plan is inline)."""
     tid = ctx.oid()
     year = 2025 if t % 2 == 0 else 2024
     ctx.emit(
