@@ -190,7 +190,7 @@ def memberships(ctx: Context, u: User, school: School) -> None:
             rows.append((ctx.pick(obs_pool), "observer"))
         if u.index < len(ctx.schools):
             rows.append((ctx.all_groups[0], "observer"))  # the district coaching team
-        if hasattr(ctx, "report_group") and ctx.rnd() < 0.5:
+        if ctx.report_group is not None and ctx.rnd() < 0.5:
             rows.append((ctx.report_group, "observer"))
     seen: set[str] = set()
     k = 0
