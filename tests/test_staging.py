@@ -121,7 +121,7 @@ def _conformance(result: object, con: duckdb.DuckDBPyConnection) -> dict[tuple, 
 
 
 def test_generated_files_match_the_contract():
-    """Drift guard: the committed models/YAML/macro are exactly what `make generate` writes."""
+    """Drift guard: the committed models and YAML are exactly what `make generate` writes."""
     assert codegen.drift() == [], "generated staging files are out of date: run `make generate`"
 
 
@@ -130,8 +130,13 @@ def test_codegen_is_idempotent_and_writes_every_file(tmp_path: Path):
     assert len([n for n in first if n.endswith(".sql") and "/stg_edreflect__" in n]) == 87
     assert codegen.write(tmp_path) == []
     assert codegen.drift(tmp_path) == []
-    (tmp_path / "models/staging/stg_edreflect__gone.sql").write_text("select 1\n")
-    assert codegen.drift(tmp_path) == ["models/staging/stg_edreflect__gone.sql"]
+    (tmp_path / "models/staging/users/stg_edreflect__gone.sql").write_text("select 1\n")
+    (tmp_path / "models/staging/gone").mkdir()
+    (tmp_path / "models/staging/gone/_gone__models.yml").write_text("version: 2\n")
+    assert codegen.drift(tmp_path) == [
+        "models/staging/gone/_gone__models.yml",
+        "models/staging/users/stg_edreflect__gone.sql",
+    ]
 
 
 def test_a_contract_line_is_all_it_takes_to_stage_a_new_column(
@@ -146,20 +151,23 @@ def test_a_contract_line_is_all_it_takes_to_stage_a_new_column(
     real = contract.load_contract
     monkeypatch.setattr(contract, "load_contract", lambda path=csv_path: real(path))
     files = codegen.render()
-    users = next(
-        m
-        for m in yaml.safe_load(files["models/staging/_edreflect__models.yml"])["models"]
-        if m["name"] == "stg_edreflect__users"
+    assert (
+        "        nullif(\"preferredName\", '') as preferred_name,\n"
+        in files["models/staging/users/stg_edreflect__users.sql"]
     )
+    assert '\n                    "preferredName"' in files["models/staging/users/stg_edreflect__users.sql"]
+    (users,) = yaml.safe_load(files["models/staging/users/_users__models.yml"])["models"][:1]
+    assert users["name"] == "stg_edreflect__users"
     column = next(c for c in users["columns"] if c["name"] == "preferred_name")
-    assert column["config"]["meta"] == {
+    assert column == {"name": "preferred_name", "description": "e.g. Dee", "data_type": "varchar"}
+    (test,) = users["data_tests"]
+    assert test["contract_conformance"]["arguments"]["columns"]["preferred_name"] == {
         "source_column": "preferredName",
         "contract_type": "string",
-        "nullable": True,
+        "required": False,
     }
-    assert "('preferredName', 'preferred_name', 'string', true)," in files[codegen.COLUMNS_MACRO]
-    assert '"preferredName"' not in files["models/staging/_edreflect__sources.yml"]  # YAML keys are unquoted
-    assert "name: preferredName" in files["models/staging/_edreflect__sources.yml"]
+    # the sources file lists tables, not their columns
+    assert "preferredName" not in files["models/staging/users/_users__sources.yml"]
 
 
 @pytest.mark.parametrize(
@@ -189,22 +197,39 @@ def test_staging_names_follow_the_brief(table: str, column: str, expected: str):
     assert codegen.staging_name(t, t.column(column)) == expected
 
 
-def test_every_table_has_a_one_line_model_and_documented_columns():
+def test_every_table_has_an_explicit_model_with_every_column_and_its_description():
+    """Each model is the SQL a person would write: a `source` CTE, every contract column renamed and cast
+    once in `renamed` (a reader greps a column and finds its cast), lineage last; its group's YAML
+    describes the model and every column and holds its one `contract_conformance` test."""
     files = codegen.render()
-    models = [n for n in files if re.fullmatch(r"models/staging/stg_edreflect__\w+\.sql", n)]
+    models = [n for n in files if re.fullmatch(r"models/staging/\w+/stg_edreflect__\w+\.sql", n)]
     assert len(models) == 87
-    assert files["models/staging/stg_edreflect__observations__work__steps.sql"] == (
-        "{{ edreflect_stage('observations__work__steps') }}\n"
-    )
-    doc = yaml.safe_load(files["models/staging/_edreflect__models.yml"])
-    documented = {m["name"] for m in doc["models"]}
-    assert documented == {codegen.model_name(t) for t in contract.tables()}
-    for model in doc["models"]:
-        assert model["description"], model["name"]
-        # one test per model checks all of the table's contract rules (README: severity policy)
-        assert [next(iter(t)) for t in model["data_tests"]] == ["contract_conformance"], model["name"]
-        for col in model["columns"]:
-            assert col["description"] and col["data_type"], (model["name"], col["name"])
+    for group in contract.FILE_GROUPS:
+        folder = codegen.group_folder(group)
+        doc = yaml.safe_load(files[f"models/staging/{folder}/_{folder}__models.yml"])
+        tables = contract.tables_in_group(group)
+        assert [m["name"] for m in doc["models"]] == [codegen.model_name(t) for t in tables]
+        sources = yaml.safe_load(files[f"models/staging/{folder}/_{folder}__sources.yml"])["sources"]
+        assert [t["name"] for t in sources[0]["tables"]] == [t.key for t in tables]
+        assert all("columns" not in t and t["loaded_at_field"] == "_loaded_at" for t in sources[0]["tables"])
+        for t, model in zip(tables, doc["models"], strict=True):
+            sql = files[codegen.model_path(t)]
+            assert f"    select * from {{{{ source('edreflect', '{t.key}') }}}}\n" in sql
+            assert sql.endswith("select * from renamed\n")
+            assert "config" not in model, "no restated meta"
+            assert model["description"], model["name"]
+            # one test per model checks all of the table's contract rules (README: severity policy)
+            assert [next(iter(test)) for test in model["data_tests"]] == ["contract_conformance"]
+            staged = [c.name for c in codegen.staged_columns(t)] + [n for _, n, _, _ in codegen.LINEAGE]
+            assert [c["name"] for c in model["columns"]] == staged, model["name"]
+            for col in model["columns"]:
+                assert col["description"] and col["data_type"], (model["name"], col["name"])
+                assert len(re.findall(rf" as {col['name']},?\n", sql)) == 1, (model["name"], col["name"])
+    users = files["models/staging/users/stg_edreflect__users.sql"]
+    cast = "{{ try_cast_text('\"createdAt\"', 'timestamp with time zone') }}"
+    assert f"        {cast} as created_at,\n" in users
+    assert "        nullif(\"name.first\", '') as name_first,\n" in users
+    assert "        _loaded_at as loaded_at\n\n    from deduplicated\n" in users
 
 
 def test_staging_keeps_every_row_except_exact_duplicates(built: dict):

@@ -2,9 +2,10 @@
     contract_conformance (model-level, one per staging model): every rule the data product contract
     states about one table, checked in one query, so a staging model has one test instead of one per
     column and rule. The rules (generated into the model YAML by pipeline/codegen.py from the contract):
-    - a required column (`nullable = no`) is empty;
-    - a non-empty value does not parse as its contract type (objectid, integer, number, boolean, date,
-      timestamp): staging turns it into null;
+    - a required column (`columns`: staging name -> {source_column, contract_type, required}) is empty;
+    - a non-empty value lacks its type's form (objectid, integer, number, boolean, date, timestamp) or
+      does not cast (e.g. 2025-02-30): staging turns it into null. Both are read from the raw source
+      table (`source_table`), where the value is still the text the vendor sent;
     - an enumeration value outside its set (`enumerations`: column -> accepted values);
     - a reference that resolves to no row (`references`: [{column, to_models, field}], the parent and root
       of an array item included).
@@ -14,17 +15,68 @@
     what they cannot send), so the test warns. Failures are stored (schema `quality`) with one row per
     failing column and check: how many rows, and up to three examples with their file and line.
 -#}
-{% test contract_conformance(model, source_table, enumerations={}, references=[]) %}
+{% test contract_conformance(model, source_table, columns={}, enumerations={}, references=[]) %}
 {{ config(severity='warn',
           fail_calc='coalesce(sum(failing_rows), 0)') }}
 with
 
 failing as (
 
-    select column_name, problem as check_name, source_file, source_line, raw_value
-    from (
-        {{- edreflect_contract_failures(source_table) | indent(8) }}
-    ) as parse_failures
+    {#- the form of each parsed type's text, and the type staging casts it to (try_cast_text) -#}
+    {%- set forms = {
+        'objectid': '[0-9a-f]{24}',
+        'integer': '-?[0-9]+',
+        'number': '-?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)',
+        'boolean': 'true|false',
+        'date': '[0-9]{4}-[0-9]{2}-[0-9]{2}',
+        'timestamp': '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z',
+    } -%}
+    {%- set cast_types = {
+        'integer': 'bigint',
+        'number': 'double precision',
+        'boolean': 'boolean',
+        'date': 'date',
+        'timestamp': 'timestamp with time zone',
+    } -%}
+    {%- set checks = [] -%}
+    {%- for column, rule in columns.items() -%}
+        {%- set raw_value = adapter.quote(rule.source_column) -%}
+        {%- if rule.required -%}
+            {%- do checks.append((column, 'empty in a required column',
+                raw_value ~ " is null or " ~ raw_value ~ " = ''")) -%}
+        {%- endif -%}
+        {%- if rule.contract_type in forms -%}
+            {%- set fails = "not " ~ regexp_full_match(raw_value, forms[rule.contract_type]) -%}
+            {%- if rule.contract_type in cast_types -%}
+                {%- set fails = fails ~ " or "
+                    ~ try_cast_text(raw_value, cast_types[rule.contract_type]) ~ " is null" -%}
+            {%- endif -%}
+            {%- do checks.append((column, 'do not parse as ' ~ rule.contract_type,
+                raw_value ~ " <> '' and (" ~ fails ~ ")")) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for column, check_name, condition in checks %}
+
+    select
+        '{{ column }}' as column_name,
+        '{{ check_name }}' as check_name,
+        _source_file as source_file,
+        _source_line as source_line,
+        {{ adapter.quote(columns[column].source_column) }} as raw_value
+    from {{ source('edreflect', source_table) }}
+    where {{ condition }}
+    {{- '\n\n    union all' if not loop.last }}
+    {%- else %}
+
+    select
+        '' as column_name,
+        '' as check_name,
+        _source_file as source_file,
+        _source_line as source_line,
+        _source_file as raw_value
+    from {{ source('edreflect', source_table) }}
+    where 1 = 0
+    {%- endfor %}
     {%- for column, values in enumerations.items() %}
 
     union all

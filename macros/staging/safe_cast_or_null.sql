@@ -1,0 +1,35 @@
+{#-
+    safe_cast_or_null(expression, data_type): a cast that yields null instead of failing when the text
+    does not parse. `dbt.safe_cast` is a plain `cast` on DuckDB (one bad value would make the whole view
+    fail), so DuckDB gets `try_cast`.
+-#}
+{% macro safe_cast_or_null(expression, data_type) -%}
+    {{ return(adapter.dispatch('safe_cast_or_null', 'edreflect_edfi')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__safe_cast_or_null(expression, data_type) -%}
+    {{ return(dbt.safe_cast(expression, data_type) | trim) }}
+{%- endmacro %}
+
+{% macro duckdb__safe_cast_or_null(expression, data_type) -%}
+    {{ return("try_cast(" ~ expression ~ " as " ~ data_type ~ ")") }}
+{%- endmacro %}
+
+{#-
+    PostgreSQL has no `try_cast` (nor, before 16, `pg_input_is_valid`): a plain cast stops the whole query on
+    one bad value. `edreflect_util.try_cast_<type>(text)` are PL/pgSQL functions that return null when the
+    cast fails; `pipeline/postgres.py` (SAFE_CAST_FUNCTIONS) creates them before dbt runs.
+-#}
+{% macro postgres__safe_cast_or_null(expression, data_type) -%}
+    {%- set functions = {
+        'bigint': 'try_cast_bigint',
+        'double precision': 'try_cast_double',
+        'boolean': 'try_cast_boolean',
+        'date': 'try_cast_date',
+        'timestamp with time zone': 'try_cast_timestamptz',
+    } -%}
+    {%- if data_type | lower not in functions -%}
+        {{ exceptions.raise_compiler_error("safe_cast_or_null: no PostgreSQL function for type " ~ data_type) }}
+    {%- endif -%}
+    {{ return("edreflect_util." ~ functions[data_type | lower] ~ "(" ~ expression ~ ")") }}
+{%- endmacro %}

@@ -1,1 +1,0 @@
-{{ edreflect_stage('goals__users') }}

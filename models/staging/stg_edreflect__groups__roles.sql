@@ -1,1 +1,0 @@
-{{ edreflect_stage('groups__roles') }}

@@ -1,1 +1,0 @@
-{{ edreflect_stage('observation_templates__activities__steps__forms__elements') }}

@@ -1,1 +1,0 @@
-{{ edreflect_stage('observations__activity_meeting_notes') }}

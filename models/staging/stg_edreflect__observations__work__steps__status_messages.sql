@@ -1,1 +1,0 @@
-{{ edreflect_stage('observations__work__steps__status_messages') }}

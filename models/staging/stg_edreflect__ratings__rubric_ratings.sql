@@ -1,1 +1,0 @@
-{{ edreflect_stage('ratings__rubric_ratings') }}

@@ -1,1 +1,0 @@
-{{ edreflect_stage('rubrics__indicators__indicators__indicators__indicators__proficiency_levels') }}

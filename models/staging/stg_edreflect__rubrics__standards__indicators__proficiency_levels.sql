@@ -1,1 +1,0 @@
-{{ edreflect_stage('rubrics__standards__indicators__proficiency_levels') }}

@@ -1,1 +1,0 @@
-{{ edreflect_stage('slos__answers__details__values') }}

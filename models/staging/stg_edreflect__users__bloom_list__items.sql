@@ -1,1 +1,0 @@
-{{ edreflect_stage('users__bloom_list__items') }}
