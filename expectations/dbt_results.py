@@ -60,6 +60,7 @@ class DbtTest:
     message: str | None
     relation: str | None  # schema.name of the stored failures, when dbt stored them
     sql: str | None = None  # the test's compiled query: re-run for examples when nothing was stored
+    members: tuple[str, ...] = ()  # a file group's contract_conformance: the models it checks
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -122,6 +123,7 @@ def tests(directory: Path) -> tuple[list[DbtTest], str | None]:
                 message=r.get("message"),
                 relation=_relation(r.get("relation_name")),
                 sql=r.get("compiled_code"),
+                members=tuple(m["model"] for m in (meta.get("kwargs") or {}).get("tables") or ()),
             )
         )
     return out, (results.get("metadata") or {}).get("generated_at")
@@ -168,31 +170,72 @@ def findings(
         stale = f"the last dbt run ({ran_at}) ran no test on a {schema} model"
     out = [Finding("dbt", RESULTS_PRESENT.check, 1 if stale else 0, 1, examples=stale)]
     for t in sorted(mine, key=lambda t: (t.model, t.name)):
+        if t.members:
+            out += _member_findings(con, t)
+            continue
         failing, examples = 0, None
         if t.status in ("warn", "fail"):
             failing = max(t.failures, 1)
             # a stored failures relation, else the failing test's own query run again (only failing tests:
             # storing every test's failures would cost a table or view per test and build)
-            source = t.relation or (f"({t.sql.strip().rstrip(';')}) as failing" if t.sql else None)
+            source = _failures_source(t)
             examples = (_examples(con, source) if source else None) or (
                 short(t.message) if t.message else None
             )
-        elif t.status == "error":  # the test's SQL itself failed: dbt has stopped the build already
-            failing, examples = 1, short(t.message or "error")
-        elif t.status == "skipped":
-            failing, examples = 1, "skipped: an upstream node failed"
-        what = f"`{t.test}`" + (f" on {t.column}" if t.column else "")
-        out.append(
-            Finding(
-                t.model,
-                RULE.check,
-                failing,
-                0,  # dbt does not say how many rows a test read
-                column=t.column,
-                file=t.unique_id,
-                examples=examples,
-                severity=t.severity,
-                description=f"dbt test {what} passes",
-            )
-        )
+        elif t.status in ("error", "skipped"):
+            failing, examples = 1, _not_run(t)
+        out.append(_finding(t, t.model, failing, examples))
+    return out
+
+
+def _failures_source(t: DbtTest) -> str | None:
+    """Where a failing test's rows are: its stored failures relation, else its own query, run again."""
+    return t.relation or (f"({t.sql.strip().rstrip(';')}) as failing" if t.sql else None)
+
+
+def _not_run(t: DbtTest) -> str:
+    if t.status == "error":  # the test's SQL itself failed: dbt has stopped the build already
+        return short(t.message or "error")
+    return "skipped: an upstream node failed"
+
+
+def _finding(t: DbtTest, model: str, failing: int, examples: str | None) -> Finding:
+    what = f"`{t.test}`" + (f" on {t.column}" if t.column else "")
+    return Finding(
+        model,
+        RULE.check,
+        failing,
+        0,  # dbt does not say how many rows a test read
+        column=t.column,
+        file=t.unique_id,
+        examples=examples,
+        severity=t.severity,
+        description=f"dbt test {what} passes",
+    )
+
+
+def _member_findings(con: duckdb.DuckDBPyConnection, t: DbtTest) -> list[Finding]:
+    """A file group's `contract_conformance` test, as one finding per model it checks (its rows name
+    their model), so each staging model shows its own result."""
+    failing: dict[str, int] = {}
+    source = _failures_source(t) if t.status in ("warn", "fail") else None
+    if source:
+        try:
+            failing = {
+                m: int(n or 0)
+                for m, n in con.execute(
+                    f"select model_name, sum(failing_rows) from {source} group by model_name"
+                ).fetchall()
+            }
+        except duckdb.Error:
+            failing = {t.model: max(t.failures, 1)}
+    out = []
+    for member in t.members:
+        count, examples = failing.get(member, 0), None
+        if t.status in ("error", "skipped"):
+            count, examples = 1, _not_run(t)
+        elif count and source:
+            quoted = member.replace("'", "''")
+            examples = _examples(con, f"(select * from {source} where model_name = '{quoted}') as mine")
+        out.append(_finding(t, member, count, examples))
     return out

@@ -326,10 +326,10 @@ def _reference(column: str, ref: str) -> dict:
     return {"column": column, "to_models": _FlowList([model_name(target)]), "field": key_column(target)}
 
 
-def _conformance_test(table: Table) -> dict:
-    """The model's one `contract_conformance` test: every contract rule of the table (README: severity
-    policy), from the contract: each column's source name, type and whether it is required, its
-    enumerations and its references."""
+def _conformance_rules(table: Table) -> dict:
+    """One table's entry in its group's `contract_conformance` test: every contract rule of the table
+    (README: severity policy), from the contract: each column's source name, type and whether it is
+    required, its enumerations and its references."""
     columns: dict[str, _Flow] = {}
     enumerations: dict[str, _FlowList] = {}
     references: list[dict] = []
@@ -345,17 +345,31 @@ def _conformance_test(table: Table) -> dict:
             references.append(_reference(col.name, table.parent_name))
         elif c.reference:
             references.append(_reference(col.name, c.reference))
-    arguments: dict = {"source_table": table.key, "columns": columns}
+    rules: dict = {"model": model_name(table), "source_table": table.key, "columns": columns}
     if enumerations:
-        arguments["enumerations"] = enumerations
+        rules["enumerations"] = enumerations
     if references:
-        arguments["references"] = references
+        rules["references"] = references
+    return rules
+
+
+def conformance_test_name(group: str) -> str:
+    """The one `contract_conformance` test of a file group (on its root model)."""
+    return f"contract_conformance_{group_folder(group)}"
+
+
+def _conformance_test(tables: list[Table]) -> dict:
+    """The file group's one `contract_conformance` test: the rules of every table of the group."""
     return {
-        "contract_conformance": {"name": f"contract_conformance_{model_name(table)}", "arguments": arguments}
+        "contract_conformance": {
+            "name": conformance_test_name(tables[0].file_group),
+            "arguments": {"tables": [_conformance_rules(t) for t in tables]},
+        }
     }
 
 
-def _model_entry(table: Table) -> dict:
+def _model_entry(table: Table, group_tables: list[Table]) -> dict:
+    """A model's YAML: its description and columns; the group's root model carries the group's test."""
     columns = [
         {"name": col.name, "description": col.column.description, "data_type": DATA_TYPES[col.column.type]}
         for col in staged_columns(table)
@@ -368,7 +382,7 @@ def _model_entry(table: Table) -> dict:
         "name": model_name(table),
         "description": _table_description(table)
         + " Staged: renamed, typed, exact duplicate rows removed (first by source line), lineage kept.",
-        "data_tests": [_conformance_test(table)],
+        **({"data_tests": [_conformance_test(group_tables)]} if table.is_top_level else {}),
         "columns": columns,
     }
 
@@ -420,7 +434,7 @@ def render() -> dict[str, str]:
         folder = group_folder(group)
         files[f"{_staging()}/{folder}/_{folder}__sources.yml"] = _dump(_group_sources(tables))
         files[f"{_staging()}/{folder}/_{folder}__models.yml"] = _dump(
-            {"version": 2, "models": [_model_entry(t) for t in tables]}
+            {"version": 2, "models": [_model_entry(t, tables) for t in tables]}
         )
         for t in tables:
             files[model_path(t)] = _model_sql(t)

@@ -239,7 +239,7 @@ def test_a_broken_reference_in_raw_warns_and_the_row_stays(built: Built, tmp_pat
         ["build", "--select", "stg_edreflect__observations", "fct_observations"], warehouse, built.target
     )
     statuses = {r.node.name: (str(r.status), r.failures) for r in result.results}
-    assert statuses["contract_conformance_stg_edreflect__observations"] == ("warn", 1)
+    assert statuses["contract_conformance_observations"] == ("warn", 1)
     assert query(
         warehouse, "select count(*) from marts.fct_observations where learner_id = 'ffffffffffffffffffffffff'"
     ) == [(1,)]
