@@ -1,4 +1,7 @@
-{#- One row per group assigned (assignments.learnerGroups / assignments.observerGroups), with the role as assignment_role. -#}
+{#-
+    One row per group assigned (assignments.learnerGroups / assignments.observerGroups), with the role as
+    assignment_role.
+-#}
 
 with
 

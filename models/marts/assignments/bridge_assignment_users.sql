@@ -1,4 +1,7 @@
-{#- One row per user assigned directly (assignments.learners / assignments.observers), with the role as assignment_role. -#}
+{#-
+    One row per user assigned directly (assignments.learners / assignments.observers), with the role as
+    assignment_role.
+-#}
 
 with
 

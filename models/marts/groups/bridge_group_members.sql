@@ -1,4 +1,7 @@
-{#- One row per group membership of a user, with the user's role in the group (`users.groups`). `is_deleted` is the member's (user's) flag; join `dim_groups` for the group's. -#}
+{#-
+    One row per group membership of a user, with the user's role in the group (`users.groups`). `is_deleted`
+    is the member's (user's) flag; join `dim_groups` for the group's.
+-#}
 
 with
 

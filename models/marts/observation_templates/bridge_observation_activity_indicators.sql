@@ -1,4 +1,7 @@
-{#- One row per rubric indicator an activity is aligned to (`observationTemplates.activities.alignedIndicators`). -#}
+{#-
+    One row per rubric indicator an activity is aligned to
+    (`observationTemplates.activities.alignedIndicators`).
+-#}
 
 with
 

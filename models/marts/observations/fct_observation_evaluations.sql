@@ -1,4 +1,7 @@
-{#- One row per evaluation in an activity work: a rubric scored by an observer, a peer or (type `self`) the learner. -#}
+{#-
+    One row per evaluation in an activity work: a rubric scored by an observer, a peer or (type `self`) the
+    learner.
+-#}
 
 with
 

@@ -65,8 +65,10 @@ final as (
         scores.is_not_applicable,
         -- a vendor contract violation kept, not dropped: the indicator or the chosen level belongs to
         -- another rubric than the evaluation's (the `assert_scored_indicators_belong_to_the_rubric` warning)
-        coalesce(indicators.rubric_id <> evaluations.rubric_id, false)
-            or coalesce(levels.root_id <> evaluations.rubric_id, false) as is_off_rubric,
+        (
+            coalesce(indicators.rubric_id <> evaluations.rubric_id, false)
+            or coalesce(levels.root_id <> evaluations.rubric_id, false)
+        ) as is_off_rubric,
 
         ---------- soft delete
         observations.is_deleted

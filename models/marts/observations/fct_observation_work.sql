@@ -1,4 +1,6 @@
-{#- One row per activity work of an observation (`observations.work`): who did the activity, when, signatures. -#}
+{#-
+    One row per activity work of an observation (`observations.work`): who did the activity, when, signatures.
+-#}
 
 with
 

@@ -63,8 +63,10 @@ final as (
         scores.is_not_applicable,
         -- a vendor contract violation kept, not dropped: the indicator or the chosen level belongs to
         -- another rubric than the evaluation's (the `assert_scored_indicators_belong_to_the_rubric` warning)
-        coalesce(indicators.rubric_id <> rubric_ratings.rubric_id, false)
-            or coalesce(levels.root_id <> rubric_ratings.rubric_id, false) as is_off_rubric,
+        (
+            coalesce(indicators.rubric_id <> rubric_ratings.rubric_id, false)
+            or coalesce(levels.root_id <> rubric_ratings.rubric_id, false)
+        ) as is_off_rubric,
 
         ---------- soft delete
         ratings.is_deleted

@@ -1,4 +1,7 @@
-{#- One row per identifier (course, section, student group, grade level) in an SLO answer of type `identifier`. -#}
+{#-
+    One row per identifier (course, section, student group, grade level) in an SLO answer of type
+    `identifier`.
+-#}
 
 with
 

@@ -1,4 +1,7 @@
-{#- One row per answer of an SLO to a template element; `type` says where the content is: `fct_slo_assessments`, `fct_slo_answer_identifiers` or `fct_slo_answer_details`. -#}
+{#-
+    One row per answer of an SLO to a template element; `type` says where the content is:
+    `fct_slo_assessments`, `fct_slo_answer_identifiers` or `fct_slo_answer_details`.
+-#}
 
 with
 
