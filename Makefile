@@ -61,8 +61,10 @@ generate: $(STAMP)
 docs: $(STAMP)
 	$(PY) -m pipeline docs --serve
 
+## lint: ruff on the Python, then sqlfluff (.sqlfluff: the house SQL style) on the dbt SQL, two processes
 lint: $(STAMP)
 	$(PY) -m ruff check extract sample_product edfi pipeline expectations tests bench
+	$(VENV)/bin/sqlfluff lint models/ macros/ tests/dbt/ analyses/ --processes 2
 
 ## bench: benchmarks (not tests); results under bench/results/
 bench: $(STAMP)

@@ -20,4 +20,4 @@ inner join {{ ref('dim_school_year') }} as school_years
     on observations.school_year = school_years.school_year
 where school_years.is_latest_with_data
 group by school_years.school_year_label, schools.school_name
-order by observation_count desc, schools.school_name
+order by observation_count desc, schools.school_name asc

@@ -29,11 +29,14 @@ inner join {{ ref('dim_school_year') }} as school_years
     on observations.school_year = school_years.school_year
 where school_years.is_current
     {%- if educator_id %}
-    and observations.learner_id = '{{ educator_id }}'
+        and observations.learner_id = '{{ educator_id }}'
     {%- else %}
-    and observations.learner_id = (
-        select learner_id from {{ ref('fct_observation_summaries_current') }}
-        group by learner_id order by count(*) desc, learner_id limit 1
-    )
+        and observations.learner_id = (
+            select learner_id
+            from {{ ref('fct_observation_summaries_current') }}
+            group by learner_id
+            order by count(*) desc, learner_id asc
+            limit 1
+        )
     {%- endif %}
 order by observations.observed_date

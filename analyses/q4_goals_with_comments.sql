@@ -16,4 +16,4 @@ from {{ ref('fct_goal_summaries_current') }} as goals
 inner join {{ ref('dim_staff') }} as owners
     on goals.owner_id = owners.user_id
 where goals.comment_count > 0
-order by goals.comment_count desc, goals.title
+order by goals.comment_count desc, goals.title asc

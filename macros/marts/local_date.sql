@@ -15,11 +15,7 @@
     cast(timezone('{{ time_zone }}', {{ timestamp_column }}) as date)
 {%- endmacro %}
 
-{#- Postgres, Redshift, Trino and DuckDB alike: `<timestamptz> at time zone <zone>` is the local wall-clock time. -#}
+{#- PostgreSQL: `<timestamptz> at time zone <zone>` is the local wall-clock time. -#}
 {% macro default__local_date(timestamp_column, time_zone) -%}
     cast({{ timestamp_column }} at time zone '{{ time_zone }}' as date)
-{%- endmacro %}
-
-{% macro snowflake__local_date(timestamp_column, time_zone) -%}
-    cast(convert_timezone('{{ time_zone }}', {{ timestamp_column }}) as date)
 {%- endmacro %}

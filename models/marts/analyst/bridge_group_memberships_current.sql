@@ -1,4 +1,7 @@
-{#- Current memberships: neither the user nor the group soft-deleted, and no repeat of a membership already listed. -#}
+{#-
+    Current memberships: neither the user nor the group soft-deleted, and no repeat of a membership already
+    listed.
+-#}
 
 select * from {{ ref('bridge_group_memberships') }}
 where not is_user_deleted

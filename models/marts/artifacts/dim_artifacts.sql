@@ -1,4 +1,7 @@
-{#- One row per uploaded file or link (artifact) that evidences, goal posts, observation steps and profiles point to. -#}
+{#-
+    One row per uploaded file or link (artifact) that evidences, goal posts, observation steps and profiles
+    point to.
+-#}
 
 with
 

@@ -1,11 +1,52 @@
-{#- One row per user assigned directly (assignments.learners / assignments.observers), with the role as assignment_role. -#}
+{#-
+    One row per user assigned directly (assignments.learners / assignments.observers), with the role as
+    assignment_role.
+-#}
 
-{{ learner_observer_lists(
-    learner_source='stg_edreflect__assignments__learners',
-    observer_source='stg_edreflect__assignments__observers',
-    root='stg_edreflect__assignments',
-    root_id='assignment_id',
-    key='assignment_user_key',
-    value_column='user_id',
-    role_column='assignment_role',
-) }}
+with
+
+members as (
+
+    select
+        'learner' as assignment_role,
+        *
+    from {{ ref('stg_edreflect__assignments__learners') }}
+    union all
+    select
+        'observer' as assignment_role,
+        *
+    from {{ ref('stg_edreflect__assignments__observers') }}
+
+),
+
+assignments as (
+
+    select
+        assignment_id,
+        is_deleted
+    from {{ ref('stg_edreflect__assignments') }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        {{ item_key(['members.parent_id', 'members.assignment_role', 'members.array_index']) }} as assignment_user_key,
+        members.root_id as assignment_id,
+        members.value as user_id,
+
+        ---------- properties
+        members.assignment_role,
+        members.array_index as position_in_parent,
+
+        ---------- soft delete
+        assignments.is_deleted
+
+    from members
+    left join assignments
+        on members.root_id = assignments.assignment_id
+
+)
+
+select * from final

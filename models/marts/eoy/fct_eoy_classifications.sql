@@ -1,4 +1,7 @@
-{#- One row per end-of-year effectiveness classification of an educator (optional End-of-Year tool; empty when not used). -#}
+{#-
+    One row per end-of-year effectiveness classification of an educator (optional End-of-Year tool; empty when
+    not used).
+-#}
 
 with
 

@@ -1,9 +1,40 @@
 {#- One row per goal an evidence supports (`evidences.goals`). -#}
 
-{{ root_array_items(
-    source='stg_edreflect__evidences__goals',
-    root='stg_edreflect__evidences',
-    root_id='evidence_id',
-    key='evidence_goal_key',
-    ids=['source.root_id as evidence_id', 'source.value as goal_id'],
-) }}
+with
+
+evidence_goals as (
+
+    select * from {{ ref('stg_edreflect__evidences__goals') }}
+
+),
+
+evidences as (
+
+    select
+        evidence_id,
+        is_deleted
+    from {{ ref('stg_edreflect__evidences') }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        {{ item_key(['evidence_goals.parent_id', 'evidence_goals.array_index']) }} as evidence_goal_key,
+        evidence_goals.root_id as evidence_id,
+        evidence_goals.value as goal_id,
+
+        ---------- properties
+        evidence_goals.array_index as position_in_parent,
+
+        ---------- soft delete
+        evidences.is_deleted
+
+    from evidence_goals
+    left join evidences
+        on evidence_goals.root_id = evidences.evidence_id
+
+)
+
+select * from final

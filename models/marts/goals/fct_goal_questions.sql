@@ -10,7 +10,10 @@ source as (
 
 roots as (
 
-    select goal_id as root_id, is_deleted from {{ ref('stg_edreflect__goals') }}
+    select
+        goal_id as root_id,
+        is_deleted
+    from {{ ref('stg_edreflect__goals') }}
 
 ),
 

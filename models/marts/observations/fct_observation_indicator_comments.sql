@@ -10,7 +10,10 @@ source as (
 
 roots as (
 
-    select observation_id as root_id, is_deleted from {{ ref('stg_edreflect__observations') }}
+    select
+        observation_id as root_id,
+        is_deleted
+    from {{ ref('stg_edreflect__observations') }}
 
 ),
 

@@ -1,11 +1,53 @@
-{#- One row per activity work of an observation (`observations.work`): who did the activity, when, signatures. -#}
+{#-
+    One row per activity work of an observation (`observations.work`): who did the activity, when, signatures.
+-#}
 
-{{ root_array_items(
-    source='stg_edreflect__observations__work',
-    root='stg_edreflect__observations',
-    root_id='observation_id',
-    ids=['source.work_id', 'source.root_id as observation_id', 'source.activity_id', 'source.observer_id'],
-    properties=['source.status'],
-    dates=['source.due_date'],
-    timestamps=['source.started_at', 'source.completed_at', 'source.learner_signed_at', 'source.observer_signed_at'],
-) }}
+with
+
+observation_work as (
+
+    select * from {{ ref('stg_edreflect__observations__work') }}
+
+),
+
+observations as (
+
+    select
+        observation_id,
+        is_deleted
+    from {{ ref('stg_edreflect__observations') }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        observation_work.work_id,
+        observation_work.root_id as observation_id,
+        observation_work.activity_id,
+        observation_work.observer_id,
+
+        ---------- properties
+        observation_work.array_index as position_in_parent,
+        observation_work.status,
+
+        ---------- dates
+        observation_work.due_date,
+
+        ---------- timestamps
+        observation_work.started_at,
+        observation_work.completed_at,
+        observation_work.learner_signed_at,
+        observation_work.observer_signed_at,
+
+        ---------- soft delete
+        observations.is_deleted
+
+    from observation_work
+    left join observations
+        on observation_work.root_id = observations.observation_id
+
+)
+
+select * from final

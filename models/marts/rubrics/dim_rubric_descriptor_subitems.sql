@@ -10,7 +10,10 @@ subitems as (
 
 rubrics as (
 
-    select rubric_id, is_deleted from {{ ref('stg_edreflect__rubrics') }}
+    select
+        rubric_id,
+        is_deleted
+    from {{ ref('stg_edreflect__rubrics') }}
 
 ),
 

@@ -1,4 +1,6 @@
-{#- One row per proficiency-level descriptor (indicator levels 2-4 and standard-specific), from the int model. -#}
+{#-
+    One row per proficiency-level descriptor (indicator levels 2-4 and standard-specific), from the int model.
+-#}
 
 with
 
@@ -10,7 +12,10 @@ descriptors as (
 
 rubrics as (
 
-    select rubric_id, is_deleted from {{ ref('stg_edreflect__rubrics') }}
+    select
+        rubric_id,
+        is_deleted
+    from {{ ref('stg_edreflect__rubrics') }}
 
 ),
 

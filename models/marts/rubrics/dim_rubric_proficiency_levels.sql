@@ -1,9 +1,43 @@
 {#- One row per level of a rubric's scale (`rubrics.proficiencyLevels`), e.g. Developing, Proficient. -#}
 
-{{ root_array_items(
-    source='stg_edreflect__rubrics__proficiency_levels',
-    root='stg_edreflect__rubrics',
-    root_id='rubric_id',
-    ids=['source.proficiency_level_id', 'source.root_id as rubric_id'],
-    properties=['source.name', 'source.short_name', 'source.score', 'source.description'],
-) }}
+with
+
+rubric_proficiency_levels as (
+
+    select * from {{ ref('stg_edreflect__rubrics__proficiency_levels') }}
+
+),
+
+rubrics as (
+
+    select
+        rubric_id,
+        is_deleted
+    from {{ ref('stg_edreflect__rubrics') }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        rubric_proficiency_levels.proficiency_level_id,
+        rubric_proficiency_levels.root_id as rubric_id,
+
+        ---------- properties
+        rubric_proficiency_levels.array_index as position_in_parent,
+        rubric_proficiency_levels.name,
+        rubric_proficiency_levels.short_name,
+        rubric_proficiency_levels.score,
+        rubric_proficiency_levels.description,
+
+        ---------- soft delete
+        rubrics.is_deleted
+
+    from rubric_proficiency_levels
+    left join rubrics
+        on rubric_proficiency_levels.root_id = rubrics.rubric_id
+
+)
+
+select * from final

@@ -1,10 +1,40 @@
 {#- One row per content area on a user's profile page (`users.contentAreas`). -#}
 
-{{ root_array_items(
-    source='stg_edreflect__users__content_areas',
-    root='stg_edreflect__users',
-    root_id='user_id',
-    key='user_content_area_key',
-    ids=['source.root_id as user_id'],
-    properties=['source.value as content_area'],
-) }}
+with
+
+user_content_areas as (
+
+    select * from {{ ref('stg_edreflect__users__content_areas') }}
+
+),
+
+users as (
+
+    select
+        user_id,
+        is_deleted
+    from {{ ref('stg_edreflect__users') }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        {{ item_key(['user_content_areas.parent_id', 'user_content_areas.array_index']) }} as user_content_area_key,
+        user_content_areas.root_id as user_id,
+
+        ---------- properties
+        user_content_areas.array_index as position_in_parent,
+        user_content_areas.value as content_area,
+
+        ---------- soft delete
+        users.is_deleted
+
+    from user_content_areas
+    left join users
+        on user_content_areas.root_id = users.user_id
+
+)
+
+select * from final

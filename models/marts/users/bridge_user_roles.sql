@@ -1,10 +1,40 @@
 {#- One row per platform role held by a user (`users.roles`). -#}
 
-{{ root_array_items(
-    source='stg_edreflect__users__roles',
-    root='stg_edreflect__users',
-    root_id='user_id',
-    key='user_role_key',
-    ids=['source.root_id as user_id'],
-    properties=['source.value as role_name'],
-) }}
+with
+
+user_roles as (
+
+    select * from {{ ref('stg_edreflect__users__roles') }}
+
+),
+
+users as (
+
+    select
+        user_id,
+        is_deleted
+    from {{ ref('stg_edreflect__users') }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        {{ item_key(['user_roles.parent_id', 'user_roles.array_index']) }} as user_role_key,
+        user_roles.root_id as user_id,
+
+        ---------- properties
+        user_roles.array_index as position_in_parent,
+        user_roles.value as role_name,
+
+        ---------- soft delete
+        users.is_deleted
+
+    from user_roles
+    left join users
+        on user_roles.root_id = users.user_id
+
+)
+
+select * from final

@@ -76,10 +76,10 @@ final as (
     from counts
     left join name_votes
         on counts.school_id = name_votes.school_id
-        and name_votes.name_rank = 1
+            and name_votes.name_rank = 1
     left join state_id_votes
         on counts.school_id = state_id_votes.school_id
-        and state_id_votes.state_id_rank = 1
+            and state_id_votes.state_id_rank = 1
 
 )
 

@@ -1,11 +1,50 @@
 {#- One row per item (learning resource or task) on a user's Bloom list (`users.bloomList.items`). -#}
 
-{{ root_array_items(
-    source='stg_edreflect__users__bloom_list__items',
-    root='stg_edreflect__users',
-    root_id='user_id',
-    ids=['source.item_id as bloom_list_item_id', 'source.root_id as user_id'],
-    properties=['source.title', 'source.type', 'source.url', 'source.status'],
-    dates=['source.due_date'],
-    timestamps=['source.completed_at', 'source.created_at'],
-) }}
+with
+
+user_bloom_list_items as (
+
+    select * from {{ ref('stg_edreflect__users__bloom_list__items') }}
+
+),
+
+users as (
+
+    select
+        user_id,
+        is_deleted
+    from {{ ref('stg_edreflect__users') }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        user_bloom_list_items.item_id as bloom_list_item_id,
+        user_bloom_list_items.root_id as user_id,
+
+        ---------- properties
+        user_bloom_list_items.array_index as position_in_parent,
+        user_bloom_list_items.title,
+        user_bloom_list_items.type,
+        user_bloom_list_items.url,
+        user_bloom_list_items.status,
+
+        ---------- dates
+        user_bloom_list_items.due_date,
+
+        ---------- timestamps
+        user_bloom_list_items.completed_at,
+        user_bloom_list_items.created_at,
+
+        ---------- soft delete
+        users.is_deleted
+
+    from user_bloom_list_items
+    left join users
+        on user_bloom_list_items.root_id = users.user_id
+
+)
+
+select * from final
