@@ -177,7 +177,9 @@ def _meta(check: str) -> dict[str, str]:
 
 
 def _field_expectations(settings: Settings) -> list[Any]:
-    """Every payload's identifier, descriptors, district and absent nulls."""
+    """Every payload's identifier, descriptors, district and absent nulls.
+
+    Longer than most functions because it is one declarative list, an expectation per rule, read top-down."""
     import great_expectations.expectations as gxe
     from great_expectations.expectations.metadata_types import FailureSeverity
     from great_expectations.expectations.row_conditions import Column
