@@ -68,6 +68,7 @@ COMMANDS = ("build", "extract", "dbt", "docs", "send", "resync")
 _FETCHES = {"build", "extract"}  # reads DATA_PRODUCT (folder or SFTP) and writes LANDING_DIR
 _NEEDS_EDFI = {"build", "dbt", "docs", "send", "resync"}  # the Ed-Fi models need district and years
 _NEEDS_API = {"send", "resync"}
+_NEEDS_PROJECT = {"build", "dbt", "docs"}  # run dbt: need the project folder (dbt_project.yml, models/...)
 
 _NO_DISTRICT = (
     "EDFI_DISTRICT_ID is not set: the Ed-Fi export needs the district's educationOrganizationId (the State "
@@ -543,6 +544,13 @@ def from_env(env: Mapping[str, str] | None = None, *, command: str = "build") ->
         raise ValueError(f"unknown command {command!r}; expected one of {COMMANDS}")
     env = dict(os.environ if env is None else env)
     p = _Problems()
+    if command in _NEEDS_PROJECT and not (PROJECT_ROOT / "dbt_project.yml").is_file():
+        p.add(
+            f"PROJECT_DIR={PROJECT_ROOT} holds no dbt project (no dbt_project.yml): `{command}` runs dbt "
+            "and needs the project folder (models/, macros/, seeds/), which the installed package does not "
+            "carry. Run edreflect-edfi from the project's checkout or set PROJECT_DIR to it; `extract`, "
+            "`sample`, `send` and `resync` work from any folder"
+        )
 
     product = _get(env, "DATA_PRODUCT") or None
     fetches = command in _FETCHES
