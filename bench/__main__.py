@@ -577,10 +577,43 @@ def _md_table(head: list[str], body: list[list[str]]) -> list[str]:
 def write_report(
     results: list[dict[str, Any]], meta: dict[str, Any], sample: dict[str, Any] | None = None
 ) -> tuple[Path, Path]:
+    """Print the tables and aims, and write them as Markdown and JSON under bench/results/."""
     exps = growth(results)
     head, body = rows_for_table(results)
     s_head, s_body = sample_table(sample)
     verdict_lines = sample_verdicts(sample) + verdicts(results, exps)
+    _print_report(results, sample, exps, verdict_lines, (head, body), (s_head, s_body))
+    stamp = meta["started"].replace(":", "").replace("-", "")[:15]
+    md = _markdown(results, meta, sample, exps, verdict_lines, (head, body), (s_head, s_body))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    md_text = "\n".join(md) + "\n"
+    payload = {
+        "meta": meta,
+        "results": results,
+        "sample": sample,
+        "growth_exponents": exps,
+        "aims": verdict_lines,
+    }
+    md_path, json_path = RESULTS / f"bench-{stamp}.md", RESULTS / f"bench-{stamp}.json"
+    md_path.write_text(md_text)
+    json_path.write_text(json.dumps(payload, indent=2, default=str))
+    (RESULTS / "latest.md").write_text(md_text)
+    (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2, default=str))
+    return md_path, json_path
+
+
+_Table = tuple[list[str], list[list[str]]]
+
+
+def _print_report(
+    results: list[dict[str, Any]],
+    sample: dict[str, Any] | None,
+    exps: dict[str, Any],
+    verdict_lines: list[str],
+    table: _Table,
+    sample_tab: _Table,
+) -> None:
+    (head, body), (s_head, s_body) = table, sample_tab
     if body:
         _print_table("edreflect-edfi benchmark", head, body, {"status", "dbt parse s"})
     if s_body:
@@ -596,7 +629,17 @@ def write_report(
         if not run["ok"]:
             console.print(f"[red]sample {run['run']} build: {run['error']}")
 
-    stamp = meta["started"].replace(":", "").replace("-", "")[:15]
+
+def _markdown(
+    results: list[dict[str, Any]],
+    meta: dict[str, Any],
+    sample: dict[str, Any] | None,
+    exps: dict[str, Any],
+    verdict_lines: list[str],
+    table: _Table,
+    sample_tab: _Table,
+) -> list[str]:
+    (head, body), (s_head, s_body) = table, sample_tab
     md = [
         "# edreflect-edfi benchmark",
         "",
@@ -639,21 +682,7 @@ def write_report(
                 f"- sample, {run['run']} build: "
                 + ", ".join(f"{k} {v:.1f}" for k, v in run["stages"].items())
             )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    md_text = "\n".join(md) + "\n"
-    payload = {
-        "meta": meta,
-        "results": results,
-        "sample": sample,
-        "growth_exponents": exps,
-        "aims": verdict_lines,
-    }
-    md_path, json_path = RESULTS / f"bench-{stamp}.md", RESULTS / f"bench-{stamp}.json"
-    md_path.write_text(md_text)
-    json_path.write_text(json.dumps(payload, indent=2, default=str))
-    (RESULTS / "latest.md").write_text(md_text)
-    (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2, default=str))
-    return md_path, json_path
+    return md
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.config import Settings
+from .options import EdfiSettings
 
 STATE_SCHEMA = "edfi_state"
 COHORTS = "cohorts"
@@ -396,7 +396,7 @@ def file_lines(actions: list[Action]) -> dict[str, list[str]]:
     return {path: sorted(lines) for path, lines in sorted(files.items())}
 
 
-def lightbeam_yaml(year: int, settings: Settings) -> str:
+def lightbeam_yaml(year: int, settings: EdfiSettings) -> str:
     """lightbeam's config for one school year's folder. No secret in it: lightbeam expands `${VAR}`.
 
     No `state_dir`: with one, lightbeam skips a line identical to one it sent before (a cohort to
@@ -425,7 +425,7 @@ def lightbeam_yaml(year: int, settings: Settings) -> str:
 
 
 def write_output(
-    folder: Path, files: dict[str, list[str]], summary: dict[str, Any], settings: Settings
+    folder: Path, files: dict[str, list[str]], summary: dict[str, Any], settings: EdfiSettings
 ) -> None:
     """Write one output folder: the JSONL per school year, its lightbeam.yaml, and summary.json."""
     folder.mkdir(parents=True)

@@ -32,9 +32,8 @@ from typing import Any
 
 import duckdb
 
-from pipeline.config import Settings
-
 from . import plan as plan_mod
+from .options import EdfiSettings
 from .plan import (
     APPLY_ORDER,
     ASSOCIATIONS,
@@ -203,7 +202,7 @@ def _association_payload(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _current(con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str) -> dict[str, list[Record]]:
+def _current(con: duckdb.DuckDBPyConnection, settings: EdfiSettings, load_id: str) -> dict[str, list[Record]]:
     """What the edfi models say should be in the ODS now."""
     cohorts = [
         Record(COHORTS, int(r["school_year"]), r["group_id"], "", _cohort_payload(r), load_id)
@@ -293,7 +292,7 @@ def _block_held_names(
 
 
 def desired_records(
-    con: duckdb.DuckDBPyConnection, settings: Settings, load_id: str, accepted: list[Record]
+    con: duckdb.DuckDBPyConnection, settings: EdfiSettings, load_id: str, accepted: list[Record]
 ) -> tuple[list[Record], list[dict[str, Any]], dict[str, int]]:
     """What the API should hold after this build: rendered records plus the accepted ones held in error."""
     have = plan_mod.by_resource(accepted)
@@ -356,7 +355,7 @@ def _warnings(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def build_summary(
     con: duckdb.DuckDBPyConnection,
-    settings: Settings,
+    settings: EdfiSettings,
     plan: Plan,
     files: dict[str, list[str]],
     extra_errors: list[dict[str, Any]],
@@ -418,7 +417,7 @@ def _volume_drops(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
-def guard_for(con: duckdb.DuckDBPyConnection, settings: Settings) -> DeleteGuard:
+def guard_for(con: duckdb.DuckDBPyConnection, settings: EdfiSettings) -> DeleteGuard:
     return DeleteGuard(
         settings.delete_threshold, settings.allow_deletes, settings.district_id, _volume_drops(con)
     )
@@ -431,7 +430,7 @@ def staging_dir_for(output: Path, load_id: str) -> Path:
     return output.parent / f"{output.name}.tmp-{load_id}"
 
 
-def render(settings: Settings, load_id: str) -> EdfiExport:
+def render(settings: EdfiSettings, load_id: str) -> EdfiExport:
     """Plan this build's Ed-Fi changes into `settings.warehouse` (the build's copy) and a staging folder.
 
     Raises, leaving nothing behind, when a payload breaks the schema or the delete guard trips.

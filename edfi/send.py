@@ -1,9 +1,10 @@
 """Deliver the planned Ed-Fi changes (`make send`) and reconcile the state with the API (`make resync`).
 
-`send` applies, per school year, association deletes, cohort deletes, cohort upserts, association upserts,
-and moves into `edfi_state.accepted` only what the API accepted; what failed stays planned, its API message
-goes into summary.json, and the exit code is non-zero. Repeating a send (after a failure, a cut, or with
-nothing left) converges: upserts are idempotent and a delete of a record the API no longer holds is done.
+`send_pending` applies, per school year, association deletes, cohort deletes, cohort upserts, association
+upserts, and moves into `edfi_state.accepted` only what the API accepted; what failed stays planned, its
+API message goes into summary.json, and the exit code is non-zero. Repeating a send (after a failure, a
+cut, or with nothing left) converges: upserts are idempotent and a delete of a record the API no longer
+holds is done.
 
 Upserts go through the real lightbeam (`lightbeam send`, its `--results-file` names each failed file and
 line). Deletes do not: lightbeam 0.1.12 looks a record up by the fields the API's swagger marks as identity,
@@ -12,6 +13,9 @@ looks an association up by `beginDate` alone (skipping it as ambiguous, then the
 and a cohort by `cohortIdentifier` alone (another district's cohort of the same name could match); its
 `delete` also writes no per-line outcome to the results file. So deletes use Education Analytics'
 `edfi_api_client`: GET by the whole natural key, DELETE by id.
+
+Both work on the full copy of the live warehouse they are given (`StateCopy`) and publish it when they
+changed the state; the run lock and the copy are the orchestration's (`pipeline.delivery`).
 """
 
 from __future__ import annotations
@@ -26,13 +30,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
-from pipeline.config import Settings
-
 from . import plan as plan_mod
+from .options import EdfiSettings
 from .plan import ASSOCIATIONS, COHORTS, RESOURCES, STATE_SCHEMA, Action, Plan, Record, canonical_json
 from .render import check_summary, guard_for, staging_dir_for
 
@@ -81,7 +84,7 @@ class Delivery:
 # ---------------------------------------------------------------------------------------------- clients
 
 
-def _client(settings: Settings, year: int):
+def _client(settings: EdfiSettings, year: int):
     from edfi_api_client import EdFiClient
 
     return EdFiClient(
@@ -158,7 +161,9 @@ def _as_record(resource: str, year: int, row: dict[str, Any], identity: tuple[st
     return Record(resource, year, identity[0], identity[1], _clean(row))
 
 
-def _lightbeam(settings: Settings, year: int, actions: list[Action], delivery: Delivery, log: Path) -> None:
+def _lightbeam(
+    settings: EdfiSettings, year: int, actions: list[Action], delivery: Delivery, log: Path
+) -> None:
     """`lightbeam send` one resource's upserts of one year; read which lines the API accepted."""
     resource = actions[0].record.resource
     lines = sorted({a.record.line: a for a in actions}.items())
@@ -248,7 +253,7 @@ def _by_year(actions: list[Action]) -> Iterator[tuple[int, list[list[Action]]]]:
         yield year, steps
 
 
-def _deliver(settings: Settings, actions: list[Action], delivery: Delivery, log: Path) -> str | None:
+def _deliver(settings: EdfiSettings, actions: list[Action], delivery: Delivery, log: Path) -> str | None:
     """Apply the actions; returns why it stopped early (the API went away), or None."""
     try:
         for year, steps in _by_year(actions):
@@ -275,7 +280,11 @@ def _latest_build(con: duckdb.DuckDBPyConnection) -> tuple[str, int | None, dict
 
 
 def _rewrite_output(
-    con: duckdb.DuckDBPyConnection, settings: Settings, ws, desired: list[Record], extra: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    settings: EdfiSettings,
+    ws: StateCopy,
+    desired: list[Record],
+    extra: dict[str, Any],
 ) -> plan_mod.Plan:
     """The output folder always holds what is still to send: the plan of `desired` against `accepted`."""
     _, _, summary = _latest_build(con)
@@ -293,13 +302,23 @@ def _rewrite_output(
     return plan
 
 
+class StateCopy(Protocol):
+    """A private, full copy of the live warehouse that the caller holds (with the run lock) and that
+    `publish` swaps in; `pipeline.warehouse.Workspace` is one."""
+
+    work: Path  # the copy's DuckDB file
+    output_staging: Path | None  # the rewritten output folder, swapped in with the copy
+
+    def publish(self) -> None: ...
+
+
 @dataclass
 class _StateRun:
     """One send or resync: a connection to a full copy of the live warehouse and its delivery state."""
 
-    settings: Settings
+    settings: EdfiSettings
     con: duckdb.DuckDBPyConnection
-    ws: Any
+    ws: StateCopy
     desired: list[Record]
     accepted: list[Record]
     build_allowed: int | None
@@ -320,40 +339,37 @@ class _StateRun:
 
 
 @contextlib.contextmanager
-def _state_run(settings: Settings) -> Iterator[_StateRun]:
-    """Under the run lock, a full copy of the live warehouse; it is swapped in when the block ends without
-    an error (after the caller committed), and discarded otherwise. Refuses when no build was published."""
-    from pipeline.lock import run_lock
-    from pipeline.warehouse import workspace
-
-    with (
-        run_lock(settings.warehouse),
-        workspace(settings.warehouse, copy_all=True, output=settings.edfi_output) as ws,
-    ):
-        con = duckdb.connect(str(ws.work))
-        try:
-            plan_mod.ensure_state(con)
-            _, build_allowed, _ = _latest_build(con)
-            run = _StateRun(
-                settings,
-                con,
-                ws,
-                plan_mod.read_records(con, "desired"),
-                plan_mod.read_records(con, "accepted"),
-                build_allowed,
-            )
-            yield run
-            if run.changed:
-                con.commit()
-        finally:
-            con.close()
+def _state_run(settings: EdfiSettings, ws: StateCopy) -> Iterator[_StateRun]:
+    """The delivery state of the copy `ws`; the copy is published when the block ends without an error
+    (after the caller committed), and left to its owner to discard otherwise. Refuses when no build was
+    published."""
+    con = duckdb.connect(str(ws.work))
+    try:
+        plan_mod.ensure_state(con)
+        _, build_allowed, _ = _latest_build(con)
+        run = _StateRun(
+            settings,
+            con,
+            ws,
+            plan_mod.read_records(con, "desired"),
+            plan_mod.read_records(con, "accepted"),
+            build_allowed,
+        )
+        yield run
         if run.changed:
-            ws.publish()
+            con.commit()
+    finally:
+        con.close()
+    if run.changed:
+        ws.publish()
 
 
-def send(settings: Settings, log: Path) -> int:
-    """Send what the last build planned and the API has not accepted yet; 0 when everything was accepted."""
-    with _state_run(settings) as run:
+def send_pending(settings: EdfiSettings, ws: StateCopy, log: Path) -> int:
+    """Send what the last build planned and the API has not accepted yet; 0 when everything was accepted.
+
+    `ws` is a full copy of the live warehouse, held under the run lock by the caller (`pipeline.delivery`).
+    """
+    with _state_run(settings, ws) as run:
         plan = plan_mod.plan_changes(run.desired, run.accepted, settings.resources)
         allowed = settings.allow_deletes or run.build_allowed
         guard_for(run.con, replace(settings, allow_deletes=allowed)).check(plan, run.accepted)
@@ -376,7 +392,7 @@ def _send_report(delivery: Delivery, stopped: str | None) -> dict[str, Any]:
 
 
 def _print_send(
-    delivery: Delivery, remaining: plan_mod.Plan, stopped: str | None, settings: Settings
+    delivery: Delivery, remaining: plan_mod.Plan, stopped: str | None, settings: EdfiSettings
 ) -> None:
     done = ", ".join(
         f"{res} {act} {n}" for res, acts in delivery.done.items() for act, n in acts.items() if n
@@ -454,7 +470,7 @@ def reconcile(
     return sorted(out.values(), key=lambda r: r.identity), counts
 
 
-def _api_records(settings: Settings, years: list[int]) -> list[Record]:
+def _api_records(settings: EdfiSettings, years: list[int]) -> list[Record]:
     records = []
     for year in years:
         client = _client(settings, year)
@@ -465,9 +481,12 @@ def _api_records(settings: Settings, years: list[int]) -> list[Record]:
     return records
 
 
-def resync(settings: Settings) -> int:
-    """Reconcile `accepted` with what the API holds; the next `make send` applies the resulting plan."""
-    with _state_run(settings) as run:
+def resync_state(settings: EdfiSettings, ws: StateCopy) -> int:
+    """Reconcile `accepted` with what the API holds; the next `make send` applies the resulting plan.
+
+    `ws` is a full copy of the live warehouse, held under the run lock by the caller (`pipeline.delivery`).
+    """
+    with _state_run(settings, ws) as run:
         years = sorted(set(settings.school_years or ()) | {r.school_year for r in run.desired + run.accepted})
         try:
             api = _api_records(settings, years)

@@ -55,6 +55,18 @@ def null_paths(value: Any, path: str = "$") -> list[str]:
 
 
 def payload_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, list[str]]:
+    """One row per pending payload with the fields the rules check, and the load ids they come from."""
+    rows, state = _read_pending(con)
+    records = [_payload_record(*row) for row in rows]
+    _add_after_run_facts(records, state)
+    load_ids = sorted({r["load_id"] for r in records})
+    return _typed_frame(records), load_ids
+
+
+def _read_pending(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[list[tuple[Any, ...]], list[tuple[int, str, str, int]]]:
+    """The pending payloads, and the desired cohorts (the ODS once this plan is applied) when kept."""
     have = relations(con)
     if PAYLOADS not in have:
         raise ExportNotRendered(f"{PAYLOADS} does not exist: render the Ed-Fi export before validating it")
@@ -66,28 +78,33 @@ def payload_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, list[st
         state = con.execute(
             f"select school_year, group_id, cohort_identifier, education_organization_id from {COHORT_STATE}"
         ).fetchall()
-    records = []
-    for load_id, resource, year, action, group_id, user_id, text in rows:
-        payload = json.loads(text)
-        ref = payload.get("cohortReference") or {}
-        edorg = (payload.get("educationOrganizationReference") or {}).get("educationOrganizationId")
-        records.append(
-            {
-                "load_id": load_id,
-                "resource": resource,
-                "action": action,
-                "school_year": int(year),
-                "group_id": group_id,
-                "user_id": user_id,
-                "cohort_identifier": payload.get("cohortIdentifier", ref.get("cohortIdentifier")),
-                "education_organization_id": edorg
-                if edorg is not None
-                else ref.get("educationOrganizationId"),
-                "cohort_type_descriptor": payload.get("cohortTypeDescriptor"),
-                "cohort_scope_descriptor": payload.get("cohortScopeDescriptor"),
-                "null_values": ", ".join(null_paths(payload)) or None,
-            }
-        )
+    return rows, state
+
+
+def _payload_record(
+    load_id: str, resource: str, year: Any, action: str, group_id: str, user_id: str | None, text: str
+) -> dict[str, Any]:
+    payload = json.loads(text)
+    ref = payload.get("cohortReference") or {}
+    edorg = (payload.get("educationOrganizationReference") or {}).get("educationOrganizationId")
+    return {
+        "load_id": load_id,
+        "resource": resource,
+        "action": action,
+        "school_year": int(year),
+        "group_id": group_id,
+        "user_id": user_id,
+        "cohort_identifier": payload.get("cohortIdentifier", ref.get("cohortIdentifier")),
+        "education_organization_id": edorg if edorg is not None else ref.get("educationOrganizationId"),
+        "cohort_type_descriptor": payload.get("cohortTypeDescriptor"),
+        "cohort_scope_descriptor": payload.get("cohortScopeDescriptor"),
+        "null_values": ", ".join(null_paths(payload)) or None,
+    }
+
+
+def _add_after_run_facts(records: list[dict[str, Any]], state: list[tuple[int, str, str, int]]) -> None:
+    """Add to each record what needs the ODS once this run is applied: how many groups hold a cohort's
+    identifier, whether an association's cohort exists; and the record's kind."""
     # The ODS once this run is applied: cohorts of the state not touched now, plus this run's upserts.
     touched = {(r["school_year"], r["group_id"]) for r in records if r["resource"] == COHORTS}
     after: list[tuple[int, str, str, Any]] = [
@@ -114,24 +131,29 @@ def payload_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, list[st
             else None
         )
         r["kind"] = f"{r['resource']} {'delete' if not upsert else 'upsert'}"
-    columns = [
-        "load_id",
-        "resource",
-        "action",
-        "kind",
-        "school_year",
-        "group_id",
-        "user_id",
-        "cohort_identifier",
-        "education_organization_id",
-        "cohort_type_descriptor",
-        "cohort_scope_descriptor",
-        "null_values",
-        "groups_with_identifier",
-        "cohort_after_run",
-    ]
-    frame = pd.DataFrame(records, columns=columns)
-    frame = frame.astype(
+
+
+_FRAME_COLUMNS = [
+    "load_id",
+    "resource",
+    "action",
+    "kind",
+    "school_year",
+    "group_id",
+    "user_id",
+    "cohort_identifier",
+    "education_organization_id",
+    "cohort_type_descriptor",
+    "cohort_scope_descriptor",
+    "null_values",
+    "groups_with_identifier",
+    "cohort_after_run",
+]
+
+
+def _typed_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(records, columns=_FRAME_COLUMNS)
+    return frame.astype(
         {
             "education_organization_id": "Int64",
             "groups_with_identifier": "Int64",
@@ -143,23 +165,29 @@ def payload_frame(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, list[st
             "user_id": "object",
         }
     )
-    load_ids = sorted({r["load_id"] for r in records})
-    return frame, load_ids
 
 
 def expectations(settings: Settings) -> list[Any]:
+    """The export's rules as GX expectations: each payload's own fields, then the facts across payloads."""
+    return _field_expectations(settings) + _cross_payload_expectations()
+
+
+def _meta(check: str) -> dict[str, str]:
+    return {"check": check, "severity": ERROR, "layer": "export", "table": PAYLOADS}
+
+
+def _field_expectations(settings: Settings) -> list[Any]:
+    """Every payload's identifier, descriptors, district and absent nulls.
+
+    Longer than most functions because it is one declarative list, an expectation per rule, read top-down."""
     import great_expectations.expectations as gxe
     from great_expectations.expectations.metadata_types import FailureSeverity
     from great_expectations.expectations.row_conditions import Column
 
     upserts = Column("action") != "DELETE"
     cohort_upserts = Column("kind") == f"{COHORTS} upsert"
-    association_upserts = Column("kind") == f"{ASSOCIATIONS} upsert"
     max_len = settings.cohort_identifier_max_length
-
-    def meta(check: str) -> dict[str, str]:
-        return {"check": check, "severity": ERROR, "layer": "export", "table": PAYLOADS}
-
+    meta = _meta
     common = {"severity": FailureSeverity.CRITICAL}
     district = [settings.district_id] if settings.district_id is not None else []
     return [
@@ -225,6 +253,20 @@ def expectations(settings: Settings) -> list[Any]:
             description="no payload holds a null value (absent values are omitted) [error]",
             **common,
         ),
+    ]
+
+
+def _cross_payload_expectations() -> list[Any]:
+    """What holds once this run is applied: one group per cohortIdentifier, every association's cohort."""
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.metadata_types import FailureSeverity
+    from great_expectations.expectations.row_conditions import Column
+
+    cohort_upserts = Column("kind") == f"{COHORTS} upsert"
+    association_upserts = Column("kind") == f"{ASSOCIATIONS} upsert"
+    meta = _meta
+    common = {"severity": FailureSeverity.CRITICAL}
+    return [
         gxe.ExpectColumnValuesToBeBetween(
             column="groups_with_identifier",
             min_value=1,

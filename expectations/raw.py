@@ -6,6 +6,8 @@ new contract table or column is checked without touching this file.
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from extract import contract
@@ -126,6 +128,8 @@ def _table_findings(
     load_id: str | None,
     manifest: dict[str, tuple[int, int, str | None]],
 ) -> list[Finding]:
+    """One raw table's findings, in report order: contract columns, rows against the load and the
+    manifest, the per-row checks, duplicates, rejects, drift."""
     rel = t.raw_relation
     file = t.relative_path
     out: list[Finding] = []
@@ -136,67 +140,21 @@ def _table_findings(
     missing = [c for c in t.column_names if c not in columns]
     add("contract_columns_present", len(missing), len(t.column_names), join_examples(missing))
     has = set(columns)
-    line = "_source_line"
-    select = ["count(*)", f"count(*) filter (where _load_id is distinct from {lit(load_id or '')})"]
-    at_line = f"'line ' || {line}::varchar"
-    row_checks: list[tuple[str, str, str, str]] = []  # (check, failing condition, column, example)
-    if "_id" in has and t.has_own_id:
-        row_checks += [
-            ("id_not_null", '"_id" is null', "_id", at_line),
-            (
-                "id_is_object_id",
-                f'"_id" is not null and not regexp_full_match("_id", \'{OBJECT_ID}\')',
-                "_id",
-                f"{at_line} || ': ' || \"_id\"",
-            ),
-        ]
-    if not t.is_top_level:
-        for check, col in (
-            ("root_id_not_null", "_rootId"),
-            ("parent_id_not_null", "_parentId"),
-            ("index_not_null", "_index"),
-        ):
-            if col in has:
-                row_checks.append((check, f"{q(col)} is null", col, at_line))
-    for _, cond, _, example in row_checks:
-        select += [f"count(*) filter (where {cond})", examples_sql(example, line, cond)]
-    res = con.execute(f"select {', '.join(select)} from {rel}").fetchone()
+    row_checks = _row_checks(t, has)
+    res = _count_rows(con, rel, load_id, row_checks)
     rows, other = int(res[0]), int(res[1])
-    this_load = rows - other
     add(
         "rows_of_latest_load",
         other,
         rows,
         None if not other else f"{other} row(s) of another load than {load_id}",
     )
-    if load_id is None:
-        add("rows_match_manifest", max(rows, 1), rows, "raw._loads has no load")
-    elif t.name not in manifest:
-        add(
-            "rows_match_manifest",
-            max(this_load, 1),
-            rows,
-            f"raw._loads has no row for {t.name} in load {load_id}",
-        )
-    else:
-        landed = manifest[t.name][0]
-        diff = abs(this_load - landed)
-        add(
-            "rows_match_manifest",
-            diff,
-            rows,
-            f"table {this_load:,} rows, raw._loads {landed:,}" if diff else None,
-        )
+    add("rows_match_manifest", *_manifest_match(t, load_id, manifest, rows, rows - other))
     for i, (check, _, col, _) in enumerate(row_checks):
         failing, ex = res[2 + 2 * i], res[3 + 2 * i]
         add(check, int(failing), rows, join_examples(ex), column=col)
 
-    keys: list[tuple[str, list[str]]] = []
-    if "_id" in has and t.has_own_id:
-        keys.append(("id_unique", ["_id"]))
-    key = ["_parentId", *EXTRA_KEY_COLUMNS.get(t.name, ()), "_index"]
-    if not t.is_top_level and all(k in has for k in key):
-        keys.append(("key_unique", key))
+    keys = _unique_keys(t, has)
     content = [c for c in t.column_names if c in has]
     exact, exact_ex, conflicts = _duplicates(con, rel, content, [k for _, k in keys])
     add("no_exact_duplicates", exact, rows, exact_ex and f"{file}: {exact_ex}")
@@ -211,6 +169,68 @@ def _table_findings(
     drifted = sorted(set(drift_cols) | set(drift_listed))
     add("no_drift", len(drifted), len(columns), join_examples(drifted))
     return out
+
+
+_LINE = "_source_line"
+_AT_LINE = f"'line ' || {_LINE}::varchar"
+
+
+def _row_checks(t: Table, has: set[str]) -> list[tuple[str, str, str, str]]:
+    """(check, failing condition, column, example) of the per-row checks that apply to the table."""
+    row_checks: list[tuple[str, str, str, str]] = []
+    if "_id" in has and t.has_own_id:
+        row_checks += [
+            ("id_not_null", '"_id" is null', "_id", _AT_LINE),
+            (
+                "id_is_object_id",
+                f'"_id" is not null and not regexp_full_match("_id", \'{OBJECT_ID}\')',
+                "_id",
+                f"{_AT_LINE} || ': ' || \"_id\"",
+            ),
+        ]
+    if not t.is_top_level:
+        for check, col in (
+            ("root_id_not_null", "_rootId"),
+            ("parent_id_not_null", "_parentId"),
+            ("index_not_null", "_index"),
+        ):
+            if col in has:
+                row_checks.append((check, f"{q(col)} is null", col, _AT_LINE))
+    return row_checks
+
+
+def _count_rows(
+    con: duckdb.DuckDBPyConnection, rel: str, load_id: str | None, row_checks: list[tuple[str, str, str, str]]
+) -> tuple[Any, ...]:
+    """In one scan: the rows, those of another load, then each row check's failing count and examples."""
+    select = ["count(*)", f"count(*) filter (where _load_id is distinct from {lit(load_id or '')})"]
+    for _, cond, _, example in row_checks:
+        select += [f"count(*) filter (where {cond})", examples_sql(example, _LINE, cond)]
+    return con.execute(f"select {', '.join(select)} from {rel}").fetchone()
+
+
+def _manifest_match(
+    t: Table, load_id: str | None, manifest: dict[str, tuple[int, int, str | None]], rows: int, this_load: int
+) -> tuple[int, int, str | None]:
+    """(failing, checked, example) of rows_match_manifest: this load's rows against raw._loads."""
+    if load_id is None:
+        return max(rows, 1), rows, "raw._loads has no load"
+    if t.name not in manifest:
+        return max(this_load, 1), rows, f"raw._loads has no row for {t.name} in load {load_id}"
+    landed = manifest[t.name][0]
+    diff = abs(this_load - landed)
+    return diff, rows, f"table {this_load:,} rows, raw._loads {landed:,}" if diff else None
+
+
+def _unique_keys(t: Table, has: set[str]) -> list[tuple[str, list[str]]]:
+    """The keys that must be unique: `_id` of a table with its own ids, the position key of a nested one."""
+    keys: list[tuple[str, list[str]]] = []
+    if "_id" in has and t.has_own_id:
+        keys.append(("id_unique", ["_id"]))
+    key = ["_parentId", *EXTRA_KEY_COLUMNS.get(t.name, ()), "_index"]
+    if not t.is_top_level and all(k in has for k in key):
+        keys.append(("key_unique", key))
+    return keys
 
 
 def _duplicates(

@@ -228,24 +228,6 @@ def _findings_result(batch: LayerBatch, run_id: Any, success: bool) -> Any:
     one section per `column` argument: here the table). In each section, one line per failing check and
     one line naming the checks that pass: GX serializes and renders ~5 ms per result, so a line per
     passing check would cost seconds per layer for nothing a reader needs."""
-    import great_expectations as gx
-    from great_expectations.core.expectation_validation_result import (
-        ExpectationSuiteValidationResult,
-        ExpectationValidationResult,
-    )
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-    def result(table: str, description: str, observed: str, ok: bool, meta: dict[str, Any]) -> Any:
-        config = ExpectationConfiguration(
-            type="expect_column_values_to_be_between",
-            kwargs={"column": table, "min_value": 0, "max_value": 0},
-            description=description,
-            meta={"layer": batch.layer, **meta},
-        )
-        return ExpectationValidationResult(
-            success=ok, expectation_config=config, result={"observed_value": observed}
-        )
-
     passing: dict[str, list[str]] = {}
     failing: dict[str, list[Any]] = {}
     for f in batch.findings:
@@ -257,7 +239,9 @@ def _findings_result(batch: LayerBatch, run_id: Any, success: bool) -> Any:
         of = f" of {f.checked:,}" if f.checked else ""
         observed = f"{f.failing:,} failing{of}" + (f"; e.g. {f.examples}" if f.examples else "")
         failing.setdefault(f.table, []).append(
-            result(f.table, f"{where}{description} [{severity}]", observed, False, {"check": f.check})
+            _table_result(
+                batch, f.table, f"{where}{description} [{severity}]", observed, False, {"check": f.check}
+            )
         )
     results = []
     for table in dict.fromkeys([*failing, *passing]):
@@ -265,8 +249,35 @@ def _findings_result(batch: LayerBatch, run_id: Any, success: bool) -> Any:
         if table in passing:
             names = passing[table]
             results.append(
-                result(table, f"{len(names)} check(s) pass: " + "; ".join(names), "0 failing", True, {})
+                _table_result(
+                    batch, table, f"{len(names)} check(s) pass: " + "; ".join(names), "0 failing", True, {}
+                )
             )
+    return _suite_result(batch, run_id, success, results)
+
+
+def _table_result(
+    batch: LayerBatch, table: str, description: str, observed: str, ok: bool, meta: dict[str, Any]
+) -> Any:
+    """One line of a table's section in the Data Docs."""
+    from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    config = ExpectationConfiguration(
+        type="expect_column_values_to_be_between",
+        kwargs={"column": table, "min_value": 0, "max_value": 0},
+        description=description,
+        meta={"layer": batch.layer, **meta},
+    )
+    return ExpectationValidationResult(
+        success=ok, expectation_config=config, result={"observed_value": observed}
+    )
+
+
+def _suite_result(batch: LayerBatch, run_id: Any, success: bool, results: list[Any]) -> Any:
+    import great_expectations as gx
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+
     ok = sum(1 for r in results if r.success)
     return ExpectationSuiteValidationResult(
         success=success,
@@ -370,6 +381,7 @@ def _record(
     result: Any,
     run_at: dt.datetime,
 ) -> None:
+    """Keep the run, one row per check, and the table profiles in the warehouse's `quality` schema."""
     for ddl in _QUALITY_DDL:
         con.execute(ddl)
     con.execute(
@@ -387,6 +399,29 @@ def _record(
             report.data_docs,
         ],
     )
+    if batch.findings:
+        rows = _finding_rows(report, batch, run_at)
+    else:
+        rows = _expectation_rows(report, batch, result, run_at)
+    for profile in batch.context.get("profiles") or []:  # what the next load's volume checks compare with
+        con.execute(
+            f"insert into {QUALITY_SCHEMA}.table_profiles values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                report.run_id,
+                report.layer,
+                batch.context.get("load_id"),
+                profile.table,
+                profile.rows,
+                profile.newest_updated_at,
+                run_at,
+            ],
+        )
+    if rows:  # one bulk insert: executemany is row by row in DuckDB (seconds for a thousand rows)
+        _insert_results(con, rows)
+
+
+def _finding_rows(report: ValidationReport, batch: LayerBatch, run_at: dt.datetime) -> list[list[Any]]:
+    """validation_results rows of a layer checked by our own SQL (one per finding)."""
     rows: list[list[Any]] = []
     for f in batch.findings:
         severity, description = _judged(batch, f)
@@ -407,54 +442,51 @@ def _record(
                 run_at,
             ]
         )
-    if not batch.findings:
-        failing = {(f.check, f.column): f for f in report.failures}
-        for r in result.results:
-            cfg = r.expectation_config
-            check = (cfg.meta or {}).get("check", cfg.type)
-            f = failing.get((check, cfg.kwargs.get("column")))
-            rows.append(
-                [
-                    report.run_id,
-                    report.layer,
-                    (cfg.meta or {}).get("table", batch.subject),
-                    cfg.kwargs.get("column"),
-                    check,
-                    (cfg.description or cfg.type).rsplit(" [", 1)[0],
-                    cfg.type,
-                    _severity(cfg),
-                    bool(r.success),
-                    f.failing if f else 0,
-                    (r.result or {}).get("element_count"),
-                    f.examples if f else None,
-                    run_at,
-                ]
-            )
-    for profile in batch.context.get("profiles") or []:  # what the next load's volume checks compare with
-        con.execute(
-            f"insert into {QUALITY_SCHEMA}.table_profiles values (?, ?, ?, ?, ?, ?, ?)",
+    return rows
+
+
+def _expectation_rows(
+    report: ValidationReport, batch: LayerBatch, result: Any, run_at: dt.datetime
+) -> list[list[Any]]:
+    """validation_results rows of a layer checked by GX's own expectations (one per expectation)."""
+    rows: list[list[Any]] = []
+    failing = {(f.check, f.column): f for f in report.failures}
+    for r in result.results:
+        cfg = r.expectation_config
+        check = (cfg.meta or {}).get("check", cfg.type)
+        f = failing.get((check, cfg.kwargs.get("column")))
+        rows.append(
             [
                 report.run_id,
                 report.layer,
-                batch.context.get("load_id"),
-                profile.table,
-                profile.rows,
-                profile.newest_updated_at,
+                (cfg.meta or {}).get("table", batch.subject),
+                cfg.kwargs.get("column"),
+                check,
+                (cfg.description or cfg.type).rsplit(" [", 1)[0],
+                cfg.type,
+                _severity(cfg),
+                bool(r.success),
+                f.failing if f else 0,
+                (r.result or {}).get("element_count"),
+                f.examples if f else None,
                 run_at,
-            ],
+            ]
         )
-    if rows:  # one bulk insert: executemany is row by row in DuckDB (seconds for a thousand rows)
-        import pandas as pd
+    return rows
 
-        frame = pd.DataFrame(rows, columns=_RESULT_COLUMNS).astype({"unexpected_count": "int64"})
-        con.register("_validation_results_frame", frame)
-        try:
-            con.execute(
-                f"insert into {QUALITY_SCHEMA}.validation_results ({', '.join(_RESULT_COLUMNS)}) "
-                f"select {', '.join(_RESULT_COLUMNS)} from _validation_results_frame"
-            )
-        finally:
-            con.unregister("_validation_results_frame")
+
+def _insert_results(con: duckdb.DuckDBPyConnection, rows: list[list[Any]]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=_RESULT_COLUMNS).astype({"unexpected_count": "int64"})
+    con.register("_validation_results_frame", frame)
+    try:
+        con.execute(
+            f"insert into {QUALITY_SCHEMA}.validation_results ({', '.join(_RESULT_COLUMNS)}) "
+            f"select {', '.join(_RESULT_COLUMNS)} from _validation_results_frame"
+        )
+    finally:
+        con.unregister("_validation_results_frame")
 
 
 def _run_expectations(context: Any, batch: LayerBatch, run: Any) -> Any:

@@ -8,13 +8,31 @@ through this module, so adding a column to the contract is a one-line change the
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONTRACT_CSV = PROJECT_ROOT / "seeds" / "edreflect_contract.csv"
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def _project_root() -> Path:
+    """The project folder (dbt_project.yml, models/, seeds/; the default home of the warehouse, output and
+    logs): PROJECT_DIR when set, else the checkout this package runs from, else (a package installed
+    elsewhere) the current folder. `build`, `dbt` and `docs` refuse to run without a dbt project there."""
+    named = os.environ.get("PROJECT_DIR", "").strip()
+    if named:
+        return Path(named).expanduser().resolve()
+    if (_CHECKOUT / "dbt_project.yml").is_file():
+        return _CHECKOUT
+    return Path.cwd()
+
+
+PROJECT_ROOT = _project_root()
+# seeds/edreflect_contract.csv, shipped inside the package (a link to the seed in the checkout), so the
+# installed CLI reads the same contract wherever it runs.
+CONTRACT_CSV = Path(__file__).resolve().parent / "edreflect_contract.csv"
 
 FILE_GROUPS: tuple[str, ...] = (
     "artifacts",

@@ -6,31 +6,33 @@ Why the care:
   are fetched, symlinks are skipped, and every local path is checked to stay inside the landing folder.
 - A file under its final name is always complete (temp name + size check + fsync + rename), so a crash
   or a dropped connection never hands the loader half a file. The fsync and rename happen on a
-  background committer thread (see _Committer), so the disk flush overlaps the next downloads.
+  background committer thread (see Committer), so the disk flush overlaps the next downloads.
 - Large files are fetched as byte ranges over several connections at once (see _RangedFile): one paramiko
   stream is CPU-bound well below what the link and the server give, and the largest file would otherwise
   be the run's tail.
 - Size and modification time are the vendor's only change signals (contract section 1): a file whose
   signals match the last *successful* run, and whose local copy is still there, is not downloaded again.
+
+This module plans and runs the transfer (listing, connections, retries, ranges, progress); the landing
+folder's side (names, the state file, the mirror lock, durable commits) is `extract.landing`. The settings
+it reads are named by `FetchSettings`, so `extract` never imports the pipeline.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import json
 import logging
 import os
-import queue
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import (
@@ -42,9 +44,21 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from pipeline.config import Settings
-
 from . import contract
+from .landing import (
+    PART_MARK,
+    Cancelled,
+    Commit,
+    Committer,
+    FetchError,
+    LocalWriter,
+    inside,
+    landing_dir,
+    mirror_lock,
+    read_state,
+    state_path,
+    write_atomic,
+)
 from .sftp import (
     TRANSIENT_ERRORS,
     Connection,
@@ -61,19 +75,18 @@ from .sftp import (
 
 log = logging.getLogger(__name__)
 
-STATE_DIR = ".fetch-state"
-PART_MARK = ".part-"
 # A name we are willing to create on disk: no separators, no quotes or shell characters, no leading dot.
 SAFE_CSV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.csv")
-SAFE_SEGMENT = re.compile(r"[^A-Za-z0-9_.@-]")
+
+__all__ = ["FetchError", "FetchOptions", "FetchResult", "FetchSettings", "check_layout", "fetch", "inside"]
 
 
-class FetchError(RuntimeError):
-    """The product could not be fetched or is incomplete; the message names host, path and the fix."""
+class FetchSettings(Protocol):
+    """What a fetch reads from the run's settings (`pipeline.config.Settings` has it): the SFTP secrets
+    (SFTP_PASSWORD, SFTP_KEY_PASSPHRASE), read from the environment by the pipeline only."""
 
-
-class _Cancelled(Exception):
-    """Raised inside a worker when the run is already failing: not retried (not a transient error)."""
+    @property
+    def secrets(self) -> Mapping[str, str]: ...
 
 
 @dataclass
@@ -146,14 +159,6 @@ def _local_product(folder: Path) -> FetchResult:
 
 
 # ---------------------------------------------------------------------------------------------- names
-def landing_dir(landing: Path, target: SftpTarget) -> Path:
-    """`landing/<host>_<port>/<path...>`: one mirror per server folder, with tame folder names."""
-    segments = [SAFE_SEGMENT.sub("_", s) for s in target.path.split("/") if s not in ("", ".", "~")]
-    host = SAFE_SEGMENT.sub("_", target.host)
-    server = landing / f"{host}_{target.port}"
-    return server.joinpath(*segments) if segments else server
-
-
 def _unsafe_reason(name: str) -> str | None:
     if not name or name in (".", ".."):
         return "a relative path component"
@@ -167,102 +172,7 @@ def _unsafe_reason(name: str) -> str | None:
     return None
 
 
-def inside(base: Path, candidate: Path) -> Path:
-    """`candidate`, resolved, if it stays inside `base`; else a FetchError (the last line of defence)."""
-    resolved = candidate.resolve()
-    if not resolved.is_relative_to(base.resolve()):
-        raise FetchError(f"refusing to write {candidate}: it resolves to {resolved}, outside {base}")
-    return resolved
-
-
-# ---------------------------------------------------------------------------------------------- state
-def _state_path(landing: Path, target: SftpTarget) -> Path:
-    digest = hashlib.sha256(f"{target.host}:{target.port}:{target.user}:{target.path}".encode()).hexdigest()
-    return landing / STATE_DIR / f"{SAFE_SEGMENT.sub('_', target.host)}_{target.port}_{digest[:16]}.json"
-
-
-def _read_state(path: Path) -> dict[str, dict[str, int]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        files = data.get("files", {})
-        return {k: {"size": int(v["size"]), "mtime": int(v["mtime"])} for k, v in files.items()}
-    except FileNotFoundError:
-        return {}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        log.warning("fetch state %s is unreadable: every file will be downloaded again", path)
-        return {}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every filesystem lets a directory be fsynced
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def _mirror_lock(path: Path, what: str) -> Iterator[None]:
-    """One fetch per mirror at a time: a second run would delete the first one's temp files and both
-    would rewrite the same state. Refused, not queued (like pipeline.lock.run_lock); the kernel drops the
-    lock when the holder dies, so a killed run leaves nothing stale."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as e:
-        raise FetchError(f"cannot create {path}: {e.strerror or e} (check LANDING_DIR)") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = path.read_text(encoding="ascii", errors="replace").strip()
-            raise FetchError(
-                f"another run is already fetching {what} into {path.parent.parent} "
-                f"(process {holder or '?'} holds {path}); wait for it to finish and run again"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        try:
-            yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
 # ---------------------------------------------------------------------------------------------- SFTP
-class _LocalWriter:
-    """Writes into the temp file's descriptor from `offset` on (os.pwrite: several ranges of one file are
-    written at once by different threads), with write errors turned into local-disk FetchErrors (see
-    _Fetcher._local_io)."""
-
-    def __init__(self, fd: int, offset: int, guard: Callable[[Path], contextlib.AbstractContextManager[None]],
-                 path: Path) -> None:
-        self.fd, self.offset, self.guard, self.path = fd, offset, guard, path
-
-    def write(self, data: bytes) -> int:
-        view = memoryview(data)
-        with self.guard(self.path):
-            while view:
-                n = os.pwrite(self.fd, view, self.offset)
-                self.offset += n
-                view = view[n:]
-        return len(data)
-
-
 class _RemoteChanged(Exception):
     """A range saw the remote file change (other size or mtime, shorter than listed): the whole file is
     fetched again in one stream. Not a transient error, so the range itself is not retried."""
@@ -293,113 +203,6 @@ class _RangedFile:
 
 
 @dataclass(frozen=True)
-class _Commit:
-    fd: int  # owned by the committer from now on
-    tmp: Path
-    final: Path
-    relative: str
-    size: int
-    mtime: int
-
-
-class _Committer:
-    """Makes downloaded temp files durable and gives them their final names, on a background thread.
-
-    Why: fsyncing on the download worker costs the worker the whole disk flush (about 2 s per GB here)
-    before it can start its next file; here the flush of one file overlaps the download of the next ones.
-    The guarantees stay those of a serial fsync: the data (and its mtime) are fsynced *before* the rename,
-    so a final name never points at data that a crash could lose; the size is checked against the
-    server's; the folders holding the renamed files are fsynced once each at the end, before the caller
-    writes the state file, which alone marks the run successful (a crash before it means the files are
-    compared and fetched again next time). `sync(fd)` flushes a large file's finished ranges early, so
-    the flush at the end of the run is short.
-
-    Why not the other ways out: one parallel fsync pass over every file at the end would let a file get
-    its final name before its data is on disk (a power cut could leave a final name with the right size
-    and lost data, and a re-run skips a file whose size and mtime match) and still put the whole flush on
-    the run's tail; no fsync at all has the same hole without the tail. Measured on the 1 GB bench
-    product: the committer has nothing left to do when the last download ends (finish() < 0.01 s).
-    """
-
-    def __init__(self, fetcher: _Fetcher) -> None:
-        self.fetcher = fetcher
-        self.items: queue.Queue[_Commit | int | None] = queue.Queue()
-        self.error: BaseException | None = None
-        self.folders: set[Path] = set()
-        self.thread = threading.Thread(target=self._run, name="sftp-commit", daemon=True)
-        self.thread.start()
-
-    def commit(self, item: _Commit) -> None:
-        self.items.put(item)
-
-    def sync(self, fd: int) -> None:
-        """Flush what is written so far of a file still being downloaded (on a duplicate of `fd`)."""
-        self.items.put(os.dup(fd))
-
-    def _run(self) -> None:
-        while True:
-            item = self.items.get()
-            if item is None:
-                return
-            if isinstance(item, int):
-                with contextlib.suppress(OSError):  # an early flush only; the commit fsyncs again
-                    try:
-                        if self.error is None:
-                            os.fdatasync(item)
-                    finally:
-                        os.close(item)
-                continue
-            try:
-                if self.error is not None:
-                    raise _Cancelled("an earlier commit failed")
-                self._commit(item)
-            except BaseException as e:  # recorded for finish(); stop the other downloads now
-                with contextlib.suppress(OSError):
-                    os.close(item.fd)
-                with contextlib.suppress(FileNotFoundError):
-                    item.tmp.unlink()
-                if self.error is None:
-                    self.error = e
-                    self.fetcher._stop.set()
-
-    def _commit(self, c: _Commit) -> None:
-        f = self.fetcher
-        with f._local_io(c.tmp):
-            try:
-                local_size = os.fstat(c.fd).st_size
-                if local_size != c.size:
-                    raise FetchError(f"{c.tmp}: {local_size} bytes written, the server said {c.size}")
-                os.utime(c.fd, (c.mtime, c.mtime))
-                os.fsync(c.fd)
-            finally:
-                os.close(c.fd)
-        with f._local_io(c.final):
-            os.replace(c.tmp, c.final)
-        with f._lock:
-            self.folders.add(c.final.parent)
-            f.result.downloaded += 1
-            f.result.bytes_downloaded += c.size
-            f.fetched[c.relative] = {"size": c.size, "mtime": c.mtime}
-
-    def stop(self) -> BaseException | None:
-        """The run failed: wait for the commits already queued (complete, verified files may still get
-        their final names; the state file will not vouch for them) and return the committer's error."""
-        if self.thread.is_alive():
-            self.items.put(None)
-            self.thread.join()
-        return self.error
-
-    def finish(self) -> None:
-        """Wait for every queued commit; raise the first failure; fsync the folders of the renames."""
-        if self.stop() is not None:
-            raise self.error  # type: ignore[misc]
-        if not self.items.empty():  # the thread died outside its error handling: never call that a success
-            raise FetchError("internal error: the commit thread stopped with files still queued; run again")
-        for folder in sorted(self.folders):
-            _fsync_dir(folder)
-
-
-@dataclass(frozen=True)
 class RemoteFile:
     group: str
     name: str
@@ -412,7 +215,9 @@ class RemoteFile:
 
 
 class _Fetcher:
-    def __init__(self, target: SftpTarget, landing: Path, settings: Settings, options: FetchOptions) -> None:
+    def __init__(
+        self, target: SftpTarget, landing: Path, settings: FetchSettings, options: FetchOptions
+    ) -> None:
         self.target = target
         self.options = options
         self.creds = Credentials.from_env(settings.secrets)
@@ -422,7 +227,7 @@ class _Fetcher:
         with self._local_io(self.landing):
             self.landing.mkdir(parents=True, exist_ok=True)
         self.product_dir = inside(self.landing, landing_dir(self.landing, target))
-        self.state_file = _state_path(self.landing, target)
+        self.state_file = state_path(self.landing, target)
         self.result = FetchResult(product_dir=self.product_dir)
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -430,7 +235,7 @@ class _Fetcher:
         self._login: Login | None = None  # prepared by the first connection (the listing), then shared
         self.fetched: dict[str, dict[str, int]] = {}  # what the state file will record
         self._stop = threading.Event()
-        self._committer: _Committer  # one per _download_all: fsyncs and renames finished files
+        self._committer: Committer  # one per _download_all: fsyncs and renames finished files
 
     # ---------- connections (one per worker thread)
     def _connect(self) -> Connection:
@@ -471,7 +276,7 @@ class _Fetcher:
         last: BaseException | None = None
         for attempt in range(1, self.options.attempts + 1):
             if self._stop.is_set():
-                raise _Cancelled(f"{what}: stopped because another download failed")
+                raise Cancelled(f"{what}: stopped because another download failed")
             try:
                 return action()
             except FetchError:
@@ -494,8 +299,12 @@ class _Fetcher:
                     self.result.retries += 1
                 log.warning(
                     "%s: %s (%s); reconnecting in %.1f s (attempt %d of %d)",
-                    what, type(e).__name__, scrub(str(e), self.secrets)[:200] or "connection lost",
-                    delay, attempt + 1, self.options.attempts,
+                    what,
+                    type(e).__name__,
+                    scrub(str(e), self.secrets)[:200] or "connection lost",
+                    delay,
+                    attempt + 1,
+                    self.options.attempts,
                 )
                 self._stop.wait(delay)  # a failing run wakes the sleepers at once
         detail = scrub(f"{type(last).__name__}: {last}", self.secrets)[:300]
@@ -624,7 +433,7 @@ class _Fetcher:
             def progress(n: int) -> None:
                 nonlocal done
                 if self._stop.is_set():
-                    raise _Cancelled(f"{f.relative}: stopped because another download failed")
+                    raise Cancelled(f"{f.relative}: stopped because another download failed")
                 done += n
                 on_bytes(n)
                 if self.options.on_progress is not None:
@@ -634,10 +443,10 @@ class _Fetcher:
             try:
                 with self._local_io(tmp):
                     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                written = conn.download(remote, size, _LocalWriter(fd, 0, self._local_io, tmp), progress)
+                written = conn.download(remote, size, LocalWriter(fd, 0, self._local_io, tmp), progress)
                 if written != size:
                     raise OSError(f"{remote}: got {written} bytes, the server says {size} (file changing?)")
-                self._committer.commit(_Commit(fd, tmp, final, f.relative, size, mtime))
+                self._committer.commit(Commit(fd, tmp, final, f.relative, size, mtime))
                 fd = -1  # the committer's now
             except BaseException:
                 if fd >= 0:
@@ -686,7 +495,7 @@ class _Fetcher:
             def progress(n: int) -> None:
                 nonlocal done
                 if self._stop.is_set():
-                    raise _Cancelled(f"{f.relative}: stopped because another download failed")
+                    raise Cancelled(f"{f.relative}: stopped because another download failed")
                 done += n
                 on_bytes(n)
                 with job.lock:
@@ -696,7 +505,7 @@ class _Fetcher:
                     self.options.on_progress(f.relative, total, f.size)
 
             try:
-                writer = _LocalWriter(job.fd, start, self._local_io, job.tmp)
+                writer = LocalWriter(job.fd, start, self._local_io, job.tmp)
                 written = conn.download_range(job.remote, start, length, writer, progress)
             except BaseException:
                 on_bytes(-done)
@@ -724,12 +533,13 @@ class _Fetcher:
         def check() -> bool:
             attrs = self._conn().lstat(job.remote)
             return kind(attrs) == "file" and (int(attrs.st_size or 0), int(attrs.st_mtime or 0)) == (
-                f.size, f.mtime,
+                f.size,
+                f.mtime,
             )
 
         if not job.changed and self._retrying(f"checking {f.relative}", check):
             job.handed_over = True
-            self._committer.commit(_Commit(job.fd, job.tmp, job.final, f.relative, f.size, f.mtime))
+            self._committer.commit(Commit(job.fd, job.tmp, job.final, f.relative, f.size, f.mtime))
             return True
         log.info("%s changed on the server while it was fetched in ranges: fetching it again", f.relative)
         with contextlib.suppress(OSError):
@@ -742,7 +552,7 @@ class _Fetcher:
 
     # ---------- the whole fetch
     def run(self) -> FetchResult:
-        with _mirror_lock(self.state_file.with_suffix(".lock"), self.target.display):
+        with mirror_lock(self.state_file.with_suffix(".lock"), self.target.display):
             return self._run_locked()
 
     def _run_locked(self) -> FetchResult:
@@ -751,11 +561,9 @@ class _Fetcher:
             with self._local_io(self.product_dir):
                 self.product_dir.mkdir(parents=True, exist_ok=True)
                 self._remove_leftovers()
-            state = _read_state(self.state_file)
+            state = read_state(self.state_file)
             todo = [f for f in files if not self.unchanged(f, state)]
-            self.fetched = {
-                f.relative: {"size": f.size, "mtime": f.mtime} for f in files if f not in todo
-            }
+            self.fetched = {f.relative: {"size": f.size, "mtime": f.mtime} for f in files if f not in todo}
             self.result.skipped = len(files) - len(todo)
             self._download_all(todo)
             state_text = json.dumps(
@@ -765,22 +573,59 @@ class _Fetcher:
             )
             with self._local_io(self.state_file):
                 self._prune({f.relative for f in files})
-                _write_atomic(self.state_file, state_text)
+                write_atomic(self.state_file, state_text)
         finally:
             self.close_all()
         log.info(
             "fetched %s: %d downloaded (%d bytes), %d unchanged, %d ignored, %d retries",
-            self.target.display, self.result.downloaded, self.result.bytes_downloaded, self.result.skipped,
-            len(self.result.ignored), self.result.retries,
+            self.target.display,
+            self.result.downloaded,
+            self.result.bytes_downloaded,
+            self.result.skipped,
+            len(self.result.ignored),
+            self.result.retries,
         )
         return self.result
 
     def _download_all(self, todo: list[RemoteFile]) -> None:
+        """Download `todo` on the workers, large files first; every file committed, or none left half."""
         if not todo:
             return
+        progress = self._progress_bar()
+        # Large files first, so one big file does not start last and leave the other workers idle; files
+        # above the threshold become ranges that every worker fetches at once.
+        todo = sorted(todo, key=lambda f: f.size, reverse=True)
+        workers = max(1, self.options.workers)
+        tasks, jobs = self._tasks(todo, workers)
+        self._committer = Committer(self._local_io, self._stop, self._committed)
+        ok = False
+        try:
+            with progress:
+                self._run_tasks(progress, todo, tasks, workers)
+            ok = True
+        except BaseException as e:
+            commit_error = self._committer.stop()  # waits for the queued commits: none is left behind
+            if isinstance(e, Cancelled) and commit_error is not None:
+                raise commit_error from None  # the committer stopped the run: its error is the cause
+            raise
+        finally:
+            try:
+                if ok:
+                    self._committer.finish()
+            finally:
+                _discard_unfinished(jobs)
+
+    def _committed(self, c: Commit) -> None:
+        """A file got its final name (on the committer's thread): count it and vouch for it in the state."""
+        with self._lock:
+            self.result.downloaded += 1
+            self.result.bytes_downloaded += c.size
+            self.fetched[c.relative] = {"size": c.size, "mtime": c.mtime}
+
+    def _progress_bar(self) -> Progress:
         show = self.options.show_progress
         console = Console(stderr=True)
-        progress = Progress(
+        return Progress(
             TextColumn("[bold]fetch"),
             BarColumn(),
             DownloadColumn(),
@@ -791,10 +636,11 @@ class _Fetcher:
             disable=not (console.is_terminal if show is None else show),
             transient=False,
         )
-        # Large files first, so one big file does not start last and leave the other workers idle; files
-        # above the threshold become ranges that every worker fetches at once.
-        todo = sorted(todo, key=lambda f: f.size, reverse=True)
-        workers = max(1, self.options.workers)
+
+    def _tasks(
+        self, todo: list[RemoteFile], workers: int
+    ) -> tuple[list[tuple[Callable[..., bool], tuple[object, ...]]], list[_RangedFile]]:
+        """One task per small file, one per range of a large one (the ranged files returned too)."""
         tasks: list[tuple[Callable[..., bool], tuple[object, ...]]] = []
         jobs: list[_RangedFile] = []
         for f in todo:
@@ -804,51 +650,38 @@ class _Fetcher:
                 tasks.extend((self.download_range, (job, a, n)) for a, n in job.ranges)
             else:
                 tasks.append((self.download, (f,)))
+        return tasks, jobs
+
+    def _run_tasks(
+        self,
+        progress: Progress,
+        todo: list[RemoteFile],
+        tasks: list[tuple[Callable[..., bool], tuple[object, ...]]],
+        workers: int,
+    ) -> None:
+        """Run the tasks on a pool, counting finished files; the first failure stops the others."""
         total_files = len(todo)
-        self._committer = _Committer(self)
-        ok = False
-        try:
-            with progress:
-                task = progress.add_task(
-                    "fetch", total=sum(f.size for f in todo), files=f"0/{total_files} files"
-                )
-                finished = 0
+        task = progress.add_task("fetch", total=sum(f.size for f in todo), files=f"0/{total_files} files")
+        finished = 0
 
-                def advance(n: int) -> None:
-                    progress.update(task, advance=n)
+        def advance(n: int) -> None:
+            progress.update(task, advance=n)
 
-                with ThreadPoolExecutor(
-                    max_workers=min(workers, len(tasks)), thread_name_prefix="sftp-fetch"
-                ) as pool:
-                    futures = [pool.submit(fn, *args, advance) for fn, args in tasks]
-                    try:
-                        for fut in as_completed(futures):
-                            if fut.result():
-                                finished += 1
-                                progress.update(task, files=f"{finished}/{total_files} files")
-                    except BaseException:
-                        # Running downloads stop at their next chunk; queued ones never start.
-                        self._stop.set()
-                        for other in futures:
-                            other.cancel()
-                        raise
-            ok = True
-        except BaseException as e:
-            commit_error = self._committer.stop()  # waits for the queued commits: none is left behind
-            if isinstance(e, _Cancelled) and commit_error is not None:
-                raise commit_error from None  # the committer stopped the run: its error is the cause
-            raise
-        finally:
+        with ThreadPoolExecutor(
+            max_workers=min(workers, len(tasks)), thread_name_prefix="sftp-fetch"
+        ) as pool:
+            futures = [pool.submit(fn, *args, advance) for fn, args in tasks]
             try:
-                if ok:
-                    self._committer.finish()
-            finally:
-                for job in jobs:  # unfinished ranged files (a failed run): their temp files go
-                    if not job.handed_over:
-                        with contextlib.suppress(OSError):
-                            os.close(job.fd)
-                        with contextlib.suppress(FileNotFoundError):
-                            job.tmp.unlink()
+                for fut in as_completed(futures):
+                    if fut.result():
+                        finished += 1
+                        progress.update(task, files=f"{finished}/{total_files} files")
+            except BaseException:
+                # Running downloads stop at their next chunk; queued ones never start.
+                self._stop.set()
+                for other in futures:
+                    other.cancel()
+                raise
 
     def _remove_leftovers(self) -> None:
         """Temp files of an interrupted run are never complete: delete them."""
@@ -870,7 +703,19 @@ class _Fetcher:
                 d.rmdir()
 
 
-def fetch(source: str, landing: Path, settings: Settings, options: FetchOptions | None = None) -> FetchResult:
+def _discard_unfinished(jobs: list[_RangedFile]) -> None:
+    """Unfinished ranged files (a failed run): their temp files go."""
+    for job in jobs:
+        if not job.handed_over:
+            with contextlib.suppress(OSError):
+                os.close(job.fd)
+            with contextlib.suppress(FileNotFoundError):
+                job.tmp.unlink()
+
+
+def fetch(
+    source: str, landing: Path, settings: FetchSettings, options: FetchOptions | None = None
+) -> FetchResult:
     """The local folder to load, from a folder path or an `sftp://user@host[:port]/folder` URL."""
     options = options or FetchOptions()
     if not is_sftp_url(source):

@@ -104,7 +104,7 @@ def _cmd_docs(args: argparse.Namespace) -> None:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
-    from edfi.send import send
+    from .delivery import send
 
     settings = cfg.require_api(cfg.from_env(command="send"))
     # send() takes the run lock itself and appends lightbeam's output to the log file.
@@ -112,7 +112,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
 
 def _cmd_resync(args: argparse.Namespace) -> int:
-    from edfi.send import resync
+    from .delivery import resync
 
     settings = cfg.require_api(cfg.from_env(command="resync"))
     return resync(settings)

@@ -68,6 +68,7 @@ COMMANDS = ("build", "extract", "dbt", "docs", "send", "resync")
 _FETCHES = {"build", "extract"}  # reads DATA_PRODUCT (folder or SFTP) and writes LANDING_DIR
 _NEEDS_EDFI = {"build", "dbt", "docs", "send", "resync"}  # the Ed-Fi models need district and years
 _NEEDS_API = {"send", "resync"}
+_NEEDS_PROJECT = {"build", "dbt", "docs"}  # run dbt: need the project folder (dbt_project.yml, models/...)
 
 _NO_DISTRICT = (
     "EDFI_DISTRICT_ID is not set: the Ed-Fi export needs the district's educationOrganizationId (the State "
@@ -543,6 +544,13 @@ def from_env(env: Mapping[str, str] | None = None, *, command: str = "build") ->
         raise ValueError(f"unknown command {command!r}; expected one of {COMMANDS}")
     env = dict(os.environ if env is None else env)
     p = _Problems()
+    if command in _NEEDS_PROJECT and not (PROJECT_ROOT / "dbt_project.yml").is_file():
+        p.add(
+            f"PROJECT_DIR={PROJECT_ROOT} holds no dbt project (no dbt_project.yml): `{command}` runs dbt "
+            "and needs the project folder (models/, macros/, seeds/), which the installed package does not "
+            "carry. Run edreflect-edfi from the project's checkout or set PROJECT_DIR to it; `extract`, "
+            "`sample`, `send` and `resync` work from any folder"
+        )
 
     product = _get(env, "DATA_PRODUCT") or None
     fetches = command in _FETCHES
@@ -551,27 +559,8 @@ def from_env(env: Mapping[str, str] | None = None, *, command: str = "build") ->
     else:
         _check_sftp(p, env, False)
 
-    raw_wh, raw_out, raw_landing = _get(env, "WAREHOUSE"), _get(env, "EDFI_OUTPUT"), _get(env, "LANDING_DIR")
-    warehouse = _path(raw_wh, DEFAULT_WAREHOUSE)
-    edfi_output = _path(raw_out, DEFAULT_OUTPUT)
-    landing = _path(raw_landing, DEFAULT_LANDING)
-    _check_warehouse(p, raw_wh, warehouse)
-    if command != "extract":
-        _check_folder(p, "EDFI_OUTPUT", raw_out, edfi_output, "the Ed-Fi JSONL are written there")
-    if fetches and product:
-        _check_folder(p, "LANDING_DIR", raw_landing, landing, "SFTP downloads land there")
-
-    raw_district, raw_years = _get(env, "EDFI_DISTRICT_ID"), _get(env, "EDFI_SCHOOL_YEARS")
-    district = _district(p, raw_district) if raw_district else None
-    years = _school_years(p, raw_years) if raw_years else None
-    if not product:  # the embedded sample carries its own district and years
-        district = district if raw_district else SAMPLE_DISTRICT_ID
-        years = years if raw_years else SAMPLE_SCHOOL_YEARS
-    elif command in _NEEDS_EDFI:
-        if not raw_district:
-            p.add(_NO_DISTRICT)
-        if not raw_years:
-            p.add(_NO_YEARS)
+    warehouse, edfi_output, landing = _paths(p, env, command, fetches and bool(product))
+    district, years = _district_and_years(p, env, command, product)
 
     engine, postgres = _engine(p, env)
     settings = Settings(
@@ -596,6 +585,39 @@ def from_env(env: Mapping[str, str] | None = None, *, command: str = "build") ->
         p.lines += _api_problems(settings)
     p.raise_if_any()
     return settings
+
+
+def _paths(p: _Problems, env: Mapping[str, str], command: str, lands: bool) -> tuple[Path, Path, Path]:
+    """WAREHOUSE, EDFI_OUTPUT and LANDING_DIR, each checked for the commands that write there."""
+    raw_wh, raw_out, raw_landing = _get(env, "WAREHOUSE"), _get(env, "EDFI_OUTPUT"), _get(env, "LANDING_DIR")
+    warehouse = _path(raw_wh, DEFAULT_WAREHOUSE)
+    edfi_output = _path(raw_out, DEFAULT_OUTPUT)
+    landing = _path(raw_landing, DEFAULT_LANDING)
+    _check_warehouse(p, raw_wh, warehouse)
+    if command != "extract":
+        _check_folder(p, "EDFI_OUTPUT", raw_out, edfi_output, "the Ed-Fi JSONL are written there")
+    if lands:
+        _check_folder(p, "LANDING_DIR", raw_landing, landing, "SFTP downloads land there")
+    return warehouse, edfi_output, landing
+
+
+def _district_and_years(
+    p: _Problems, env: Mapping[str, str], command: str, product: str | None
+) -> tuple[int | None, tuple[int, ...] | None]:
+    """EDFI_DISTRICT_ID and EDFI_SCHOOL_YEARS: the embedded sample brings its own; a real delivery needs
+    both for every command that renders or sends."""
+    raw_district, raw_years = _get(env, "EDFI_DISTRICT_ID"), _get(env, "EDFI_SCHOOL_YEARS")
+    district = _district(p, raw_district) if raw_district else None
+    years = _school_years(p, raw_years) if raw_years else None
+    if not product:  # the embedded sample carries its own district and years
+        district = district if raw_district else SAMPLE_DISTRICT_ID
+        years = years if raw_years else SAMPLE_SCHOOL_YEARS
+    elif command in _NEEDS_EDFI:
+        if not raw_district:
+            p.add(_NO_DISTRICT)
+        if not raw_years:
+            p.add(_NO_YEARS)
+    return district, years
 
 
 def _api_problems(settings: Settings) -> list[str]:

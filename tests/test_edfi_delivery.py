@@ -37,7 +37,7 @@ from _edfi_api import EdFiApiStandIn
 
 import edfi.plan as plan_mod
 from edfi.plan import EdfiPlanError
-from edfi.send import resync, send
+from pipeline.delivery import resync, send
 
 pytestmark = pytest.mark.slow
 
