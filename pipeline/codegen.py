@@ -228,7 +228,7 @@ def _model_sql(table: Table) -> str:
     renamed += ["", "        ---------- lineage"]
     renamed += [f"        {raw} as {name}," for raw, name, _, _ in LINEAGE]
     renamed[-1] = renamed[-1].rstrip(",")
-    about = f"-- {table.relative_path}: renamed and typed, exact duplicate rows removed, lineage kept.\n"
+    about = f"-- {table.relative_path}\n-- renamed and typed, exact duplicate rows removed, lineage kept.\n"
     return f"""{SQL_HEADER}{about}
 with
 
@@ -241,7 +241,8 @@ source as (
 deduplicated as (
 
     -- exact duplicate rows (equal in every contract column, lineage ignored) keep the first by source line
-    select * from (
+    select *
+    from (
         select
             *,
             row_number() over (

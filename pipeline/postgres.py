@@ -69,7 +69,8 @@ _TO_DUCKDB = {
 }
 
 
-# PostgreSQL has no try_cast: staging's `safe_cast_or_null` (macros/staging/safe_cast_or_null.sql) calls these.
+# PostgreSQL has no try_cast: staging's `safe_cast_or_null` (macros/staging/safe_cast_or_null.sql) calls
+# these.
 # Each returns null where DuckDB's try_cast does: PostgreSQL's own input functions accept more than DuckDB's
 # (`yesterday`, `now` and `Jan 5 2024` as dates, `on` and `tr` as booleans, hex floats), so a guard keeps
 # to what DuckDB reads; an integer written as a decimal is rounded, as DuckDB does. Known differences left:

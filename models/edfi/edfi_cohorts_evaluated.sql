@@ -29,7 +29,10 @@ scope_mappings as (
 descriptors as (
 
     -- the seed keeps Ed-Fi's camelCase header; quoted, it reads the same on every engine
-    select namespace, {{ adapter.quote('codeValue') }} as code_value from {{ ref('edfi_descriptors') }}
+    select
+        namespace,
+        {{ adapter.quote('codeValue') }} as code_value
+    from {{ ref('edfi_descriptors') }}
 
 ),
 
@@ -47,10 +50,10 @@ mapped as (
     from groups
     left join type_mappings as by_id
         on by_id.match_type = 'group_id'
-        and trim(by_id.match_value) = groups.group_id
+            and trim(by_id.match_value) = groups.group_id
     left join type_mappings as by_type
         on by_type.match_type = 'group_type'
-        and trim(by_type.match_value) = groups.type
+            and trim(by_type.match_value) = groups.type
     left join scope_mappings
         on {{ edfi_match_key('scope_mappings.category') }} = {{ edfi_match_key('groups.category') }}
 
@@ -89,11 +92,11 @@ shaped as (
     from mapped
     left join descriptors as scope_descriptors
         on scope_descriptors.namespace = 'uri://ed-fi.org/CohortScopeDescriptor'
-        and scope_descriptors.code_value = mapped.cohort_scope_code
+            and mapped.cohort_scope_code = scope_descriptors.code_value
     {#- The business rule: the type is always `Other`; the mapping only decides whether a group is sent. #}
     left join descriptors as type_descriptors
         on type_descriptors.namespace = 'uri://ed-fi.org/CohortTypeDescriptor'
-        and type_descriptors.code_value = 'Other'
+            and type_descriptors.code_value = 'Other'
 
 ),
 
@@ -113,6 +116,7 @@ checked as (
 {#- Ed-Fi's natural key is (cohortIdentifier, educationOrganizationId) within a school year's ODS, which
     compares text ignoring case (SQL Server's default collation): two such groups would overwrite each
     other, so neither is sent. Only groups that would otherwise be sent compete for a name. #}
+
 identifier_counts as (
 
     select
@@ -169,11 +173,11 @@ final as (
 
     from checked
     left join identifier_counts
-        on identifier_counts.school_year = checked.school_year
-        and identifier_counts.identifier_key = lower(checked.cohort_identifier)
-        and checked.is_in_scope
-        and not checked.is_identifier_empty
-        and not checked.is_identifier_too_long
+        on checked.school_year = identifier_counts.school_year
+            and identifier_counts.identifier_key = lower(checked.cohort_identifier)
+            and checked.is_in_scope
+            and not checked.is_identifier_empty
+            and not checked.is_identifier_too_long
 
 )
 

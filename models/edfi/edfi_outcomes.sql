@@ -71,8 +71,8 @@ cohort_outcomes as (
     from cohorts
     left join errors
         on errors.resource = 'cohorts'
-        and errors.group_id = cohorts.group_id
-        and errors.user_key = ''
+            and cohorts.group_id = errors.group_id
+            and errors.user_key = ''
 
 ),
 
@@ -100,8 +100,8 @@ membership_outcomes as (
     from memberships
     left join errors
         on errors.resource = 'staffCohortAssociations'
-        and errors.group_id = memberships.group_id
-        and errors.user_key = memberships.user_id
+            and memberships.group_id = errors.group_id
+            and memberships.user_id = errors.user_key
 
 ),
 

@@ -54,9 +54,9 @@ joined as (
 
     from memberships
     left join users
-        on users.user_id = memberships.root_id
+        on memberships.root_id = users.user_id
     left join cohorts
-        on cohorts.group_id = memberships.group_id
+        on memberships.group_id = cohorts.group_id
 
 ),
 

@@ -35,7 +35,7 @@ split as (
 
     from descriptors
     inner join line_numbers
-        on line_numbers.n < descriptors.subitem_count
+        on descriptors.subitem_count > line_numbers.n
 
 )
 

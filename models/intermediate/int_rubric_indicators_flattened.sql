@@ -76,7 +76,6 @@ with_ancestors as (
 ),
 
 
-
 final as (
 
     select

@@ -53,7 +53,10 @@ standard_descriptors as (
 
 indicators as (
 
-    select indicator_id, level from {{ ref('int_rubric_indicators_flattened') }}
+    select
+        indicator_id,
+        level
+    from {{ ref('int_rubric_indicators_flattened') }}
 
 ),
 

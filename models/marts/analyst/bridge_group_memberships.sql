@@ -31,8 +31,8 @@ numbered as (
     select
         memberships.*,
         row_number() over (
-            partition by root_id, group_id, role
-            order by array_index
+            partition by memberships.root_id, memberships.group_id, memberships.role
+            order by memberships.array_index
         ) as occurrence
 
     from memberships

@@ -64,7 +64,8 @@ years as (
 
     from bounds
     inner join offsets
-        on bounds.first_year + offsets.n <= greatest(bounds.current_school_year, coalesce(bounds.latest_year_in_data, bounds.current_school_year))
+        on bounds.first_year + offsets.n
+            <= greatest(bounds.current_school_year, coalesce(bounds.latest_year_in_data, bounds.current_school_year))
 
 ),
 
@@ -84,7 +85,7 @@ final as (
         ---------- flags
         school_year = current_school_year as is_current,
         school_year = latest_year_in_data as is_latest_with_data,
-        school_year in (select school_year from years_in_data) as has_data
+        school_year in (select years_in_data.school_year from years_in_data) as has_data
 
     from years
 

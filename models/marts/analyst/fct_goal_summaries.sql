@@ -10,7 +10,9 @@ goals as (
 
 comments as (
 
-    select root_id as goal_id, count(*) as comment_count
+    select
+        root_id as goal_id,
+        count(*) as comment_count
     from {{ ref('stg_edreflect__goals__comments') }}
     group by root_id
 
@@ -18,7 +20,9 @@ comments as (
 
 replies as (
 
-    select root_id as goal_id, count(*) as reply_count
+    select
+        root_id as goal_id,
+        count(*) as reply_count
     from {{ ref('stg_edreflect__goals__comments__replies') }}
     group by root_id
 
@@ -26,7 +30,9 @@ replies as (
 
 posts as (
 
-    select root_id as goal_id, count(*) as post_count
+    select
+        root_id as goal_id,
+        count(*) as post_count
     from {{ ref('stg_edreflect__goals__posts') }}
     group by root_id
 

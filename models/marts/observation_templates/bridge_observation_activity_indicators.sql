@@ -24,7 +24,8 @@ final as (
 
     select
         ---------- ids
-        {{ item_key(['observation_activity_indicators.parent_id', 'observation_activity_indicators.array_index']) }} as activity_indicator_key,
+        {{ item_key(['observation_activity_indicators.parent_id', 'observation_activity_indicators.array_index']) }}
+            as activity_indicator_key,
         observation_activity_indicators.root_id as observation_template_id,
         observation_activity_indicators.parent_id as activity_id,
         observation_activity_indicators.rubric_id,

@@ -21,7 +21,8 @@ final as (
 
     select
         ---------- ids
-        {{ item_key(['observation_read_only_observers.parent_id', 'observation_read_only_observers.array_index']) }} as read_only_observer_key,
+        {{ item_key(['observation_read_only_observers.parent_id', 'observation_read_only_observers.array_index']) }}
+            as read_only_observer_key,
         observation_read_only_observers.root_id as observation_id,
         observation_read_only_observers.value as user_id,
 

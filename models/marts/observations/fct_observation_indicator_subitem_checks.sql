@@ -62,8 +62,8 @@ final as (
         on checks.parent_id = scores.evaluation_indicator_id
     left join subitems
         on scores.indicator_id = subitems.indicator_id
-        and scores.proficiency_level_id = subitems.proficiency_level_id
-        and checks.value = subitems.subitem_index
+            and scores.proficiency_level_id = subitems.proficiency_level_id
+            and checks.value = subitems.subitem_index
     left join observations
         on checks.root_id = observations.observation_id
 

@@ -21,7 +21,8 @@ final as (
 
     select
         ---------- ids
-        {{ item_key(['observation_meeting_note_content.parent_id', 'observation_meeting_note_content.array_index']) }} as meeting_note_content_key,
+        {{ item_key(['observation_meeting_note_content.parent_id', 'observation_meeting_note_content.array_index']) }}
+            as meeting_note_content_key,
         observation_meeting_note_content.root_id as observation_id,
         observation_meeting_note_content.parent_id as meeting_note_id,
 

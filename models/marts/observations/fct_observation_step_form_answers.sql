@@ -21,7 +21,8 @@ final as (
 
     select
         ---------- ids
-        {{ item_key(['observation_step_form_answers.parent_id', 'observation_step_form_answers.array_index']) }} as form_answer_key,
+        {{ item_key(['observation_step_form_answers.parent_id', 'observation_step_form_answers.array_index']) }}
+            as form_answer_key,
         observation_step_form_answers.root_id as observation_id,
         observation_step_form_answers.parent_id as work_step_id,
         observation_step_form_answers.element_id,

@@ -21,7 +21,8 @@ final as (
 
     select
         ---------- ids
-        {{ item_key(['observation_step_status_messages.parent_id', 'observation_step_status_messages.array_index']) }} as status_message_key,
+        {{ item_key(['observation_step_status_messages.parent_id', 'observation_step_status_messages.array_index']) }}
+            as status_message_key,
         observation_step_status_messages.root_id as observation_id,
         observation_step_status_messages.parent_id as work_step_id,
         observation_step_status_messages.created_by as created_by_user_id,

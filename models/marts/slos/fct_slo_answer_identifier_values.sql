@@ -21,7 +21,8 @@ final as (
 
     select
         ---------- ids
-        {{ item_key(['slo_answer_identifier_values.parent_id', 'slo_answer_identifier_values.array_index']) }} as slo_identifier_value_key,
+        {{ item_key(['slo_answer_identifier_values.parent_id', 'slo_answer_identifier_values.array_index']) }}
+            as slo_identifier_value_key,
         slo_answer_identifier_values.root_id as slo_id,
         slo_answer_identifier_values.parent_id as slo_answer_identifier_id,
 

@@ -21,7 +21,8 @@ final as (
 
     select
         ---------- ids
-        {{ item_key(['slo_assessment_measure_values.parent_id', 'slo_assessment_measure_values.array_index']) }} as slo_measure_value_key,
+        {{ item_key(['slo_assessment_measure_values.parent_id', 'slo_assessment_measure_values.array_index']) }}
+            as slo_measure_value_key,
         slo_assessment_measure_values.root_id as slo_id,
         slo_assessment_measure_values.parent_id as slo_measure_id,
 

@@ -20,7 +20,10 @@ indexes as (
 
 snapshots as (
 
-    select snapshot_id, is_deleted from {{ ref('stg_edreflect__snapshots') }}
+    select
+        snapshot_id,
+        is_deleted
+    from {{ ref('stg_edreflect__snapshots') }}
 
 ),
 
@@ -42,7 +45,7 @@ paired as (
     from works
     full outer join indexes
         on works.parent_id = indexes.parent_id
-        and works.array_index = indexes.array_index
+            and works.array_index = indexes.array_index
 
 ),
 
