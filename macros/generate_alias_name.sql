@@ -6,17 +6,17 @@
     names everywhere.
 -#}
 {% macro generate_alias_name(custom_alias_name=none, node=none) -%}
-{%- set alias = dbt.default__generate_alias_name(custom_alias_name, node) | trim -%}
-{{ return(adapter.dispatch('relation_name_within_limit', 'edreflect_edfi')(alias)) }}
+    {%- set alias = dbt.default__generate_alias_name(custom_alias_name, node) | trim -%}
+    {{ return(adapter.dispatch('relation_name_within_limit', 'edreflect_edfi')(alias)) }}
 {%- endmacro %}
 
 {% macro default__relation_name_within_limit(name) -%}
-{{ return(name) }}
+    {{ return(name) }}
 {%- endmacro %}
 
 {% macro postgres__relation_name_within_limit(name) -%}
-{%- if name | length <= 51 -%}
-{{ return(name) }}
-{%- endif -%}
-{{ return(name[:42] ~ '_' ~ local_md5(name)[:8]) }}
+    {%- if name | length <= 51 -%}
+        {{ return(name) }}
+    {%- endif -%}
+    {{ return(name[:42] ~ '_' ~ local_md5(name)[:8]) }}
 {%- endmacro %}

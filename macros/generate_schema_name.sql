@@ -4,6 +4,6 @@
     (var `build_schema_suffix`, set by pipeline/engines.py), and swaps them in when everything passed.
 -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
-{%- set schema_name = target.schema if custom_schema_name is none else custom_schema_name | trim -%}
-{{ schema_name ~ var('build_schema_suffix', '') }}
+    {%- set schema_name = target.schema if custom_schema_name is none else custom_schema_name | trim -%}
+    {{ schema_name ~ var('build_schema_suffix', '') }}
 {%- endmacro %}

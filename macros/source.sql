@@ -4,10 +4,10 @@
     Without the var (DuckDB, or dbt on the live schemas) this is dbt's own source().
 -#}
 {% macro source(source_name, table_name) %}
-{%- set relation = builtins.source(source_name, table_name) -%}
-{%- set suffix = var('build_schema_suffix', '') -%}
-{%- if suffix and execute -%}
-{%- do return(relation.incorporate(path={"schema": relation.schema ~ suffix})) -%}
-{%- endif -%}
-{%- do return(relation) -%}
+    {%- set relation = builtins.source(source_name, table_name) -%}
+    {%- set suffix = var('build_schema_suffix', '') -%}
+    {%- if suffix and execute -%}
+        {%- do return(relation.incorporate(path={"schema": relation.schema ~ suffix})) -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
 {% endmacro %}

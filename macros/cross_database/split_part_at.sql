@@ -4,13 +4,13 @@
     engines' `split_part` take an integer expression (1-based, positive here).
 -#}
 {% macro split_part_at(string_text, delimiter_text, part_number) -%}
-{{ return(adapter.dispatch('split_part_at', 'edreflect_edfi')(string_text, delimiter_text, part_number)) }}
+    {{ return(adapter.dispatch('split_part_at', 'edreflect_edfi')(string_text, delimiter_text, part_number)) }}
 {%- endmacro %}
 
 {% macro default__split_part_at(string_text, delimiter_text, part_number) -%}
-{{ return(dbt.default__split_part(string_text, delimiter_text, part_number)) }}
+    {{ return(dbt.default__split_part(string_text, delimiter_text, part_number)) }}
 {%- endmacro %}
 
 {% macro duckdb__split_part_at(string_text, delimiter_text, part_number) -%}
-{{ return(dbt.split_part(string_text, delimiter_text, part_number)) }}
+    {{ return(dbt.split_part(string_text, delimiter_text, part_number)) }}
 {%- endmacro %}

@@ -4,18 +4,18 @@
     cross-database macros do not cover, so it is dispatched here and nowhere else.
 -#}
 {% macro local_date(timestamp_column) -%}
-{%- set time_zone = var('district_timezone', 'America/Chicago') -%}
-{%- if "'" in time_zone or time_zone | trim == '' -%}
-{{ exceptions.raise_compiler_error("district_timezone must be an IANA time zone name, got: " ~ time_zone) }}
-{%- endif -%}
-{{ return(adapter.dispatch('local_date')(timestamp_column, time_zone)) }}
+    {%- set time_zone = var('district_timezone', 'America/Chicago') -%}
+    {%- if "'" in time_zone or time_zone | trim == '' -%}
+        {{ exceptions.raise_compiler_error("district_timezone must be an IANA time zone name, got: " ~ time_zone) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('local_date')(timestamp_column, time_zone)) }}
 {%- endmacro %}
 
 {% macro duckdb__local_date(timestamp_column, time_zone) -%}
-cast(timezone('{{ time_zone }}', {{ timestamp_column }}) as date)
+    cast(timezone('{{ time_zone }}', {{ timestamp_column }}) as date)
 {%- endmacro %}
 
 {#- PostgreSQL: `<timestamptz> at time zone <zone>` is the local wall-clock time. -#}
 {% macro default__local_date(timestamp_column, time_zone) -%}
-cast({{ timestamp_column }} at time zone '{{ time_zone }}' as date)
+    cast({{ timestamp_column }} at time zone '{{ time_zone }}' as date)
 {%- endmacro %}

@@ -1,4 +1,4 @@
 {#- The line-feed character; `chr` is understood by DuckDB and PostgreSQL alike. -#}
 {% macro newline_char() -%}
-chr(10)
+    chr(10)
 {%- endmacro %}

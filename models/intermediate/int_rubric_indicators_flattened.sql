@@ -13,36 +13,36 @@
 with
 
 {% for level, model in levels %}
-level_{{ level }} as (
+    level_{{ level }} as (
 
-    select
-        indicator_id,
-        root_id as rubric_id,
-        {% if level == 1 -%}
-        cast(null as {{ dbt.type_string() }}) as parent_indicator_id,
-        {%- else -%}
-        parent_id as parent_indicator_id,
-        {%- endif %}
-        {{ level }} as level,
-        array_index as position_in_parent,
-        code,
-        name,
-        description,
-        weight,
-        is_scored,
-        standard_id
+        select
+            indicator_id,
+            root_id as rubric_id,
+            {% if level == 1 -%}
+                cast(null as {{ dbt.type_string() }}) as parent_indicator_id,
+            {%- else -%}
+                parent_id as parent_indicator_id,
+            {%- endif %}
+            {{ level }} as level,
+            array_index as position_in_parent,
+            code,
+            name,
+            description,
+            weight,
+            is_scored,
+            standard_id
 
-    from {{ ref(model) }}
+        from {{ ref(model) }}
 
-),
+    ),
 
 {% endfor %}
 indicators as (
 
     {% for level, model in levels -%}
-    select * from level_{{ level }}
-    {% if not loop.last %}union all
-    {% endif %}
+        select * from level_{{ level }}
+        {% if not loop.last %}union all
+        {% endif %}
     {%- endfor %}
 
 ),

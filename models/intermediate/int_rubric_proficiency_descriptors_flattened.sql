@@ -12,24 +12,24 @@
 with
 
 {% for level, model in indicator_levels %}
-level_{{ level }}_descriptors as (
+    level_{{ level }}_descriptors as (
 
-    select
-        {{ item_key(['parent_id', 'array_index']) }} as descriptor_key,
-        root_id as rubric_id,
-        parent_id as indicator_id,
-        cast(null as {{ dbt.type_string() }}) as standard_id,
-        proficiency_level_id,
-        'indicator' as descriptor_source,
-        {{ level }} as level,
-        cast(null as {{ dbt.type_bigint() }}) as indicator_index,
-        array_index as position_in_list,
-        description,
-        subitems
+        select
+            {{ item_key(['parent_id', 'array_index']) }} as descriptor_key,
+            root_id as rubric_id,
+            parent_id as indicator_id,
+            cast(null as {{ dbt.type_string() }}) as standard_id,
+            proficiency_level_id,
+            'indicator' as descriptor_source,
+            {{ level }} as level,
+            cast(null as {{ dbt.type_bigint() }}) as indicator_index,
+            array_index as position_in_list,
+            description,
+            subitems
 
-    from {{ ref(model) }}
+        from {{ ref(model) }}
 
-),
+    ),
 
 {% endfor %}
 standard_descriptors as (
@@ -63,8 +63,8 @@ indicators as (
 unioned as (
 
     {% for level, model in indicator_levels -%}
-    select * from level_{{ level }}_descriptors
-    union all
+        select * from level_{{ level }}_descriptors
+        union all
     {% endfor -%}
     select
         standard_descriptors.descriptor_key,
