@@ -19,8 +19,7 @@
     staging layer's validation reports them per model (expectations/dbt_results.py).
 -#}
 {% test contract_conformance(model, tables) %}
-{{ config(severity='warn',
-          fail_calc='coalesce(sum(failing_rows), 0)') }}
+{{ config(severity='warn', fail_calc='coalesce(sum(failing_rows), 0)') }}
 {#- the form of each parsed type's text, and the type staging casts it to (try_cast_text) -#}
 {%- set forms = {
     'objectid': '[0-9a-f]{24}',
