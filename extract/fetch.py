@@ -7,15 +7,17 @@ Why the care:
 - A file under its final name is always complete (temp name + size check + fsync + rename), so a crash
   or a dropped connection never hands the loader half a file. The fsync and rename happen on a
   background committer thread (see Committer), so the disk flush overlaps the next downloads.
-- Large files are fetched as byte ranges over several connections at once (see _RangedFile): one paramiko
-  stream is CPU-bound well below what the link and the server give, and the largest file would otherwise
-  be the run's tail.
+- Large files are fetched as byte ranges over several connections at once (see transfer.RangedFile): one
+  paramiko stream is CPU-bound well below what the link and the server give, and the largest file would
+  otherwise be the run's tail.
 - Size and modification time are the vendor's only change signals (contract section 1): a file whose
   signals match the last *successful* run, and whose local copy is still there, is not downloaded again.
 
-This module plans and runs the transfer (listing, connections, retries, ranges, progress); the landing
-folder's side (names, the state file, the mirror lock, durable commits) is `extract.landing`. The settings
-it reads are named by `FetchSettings`, so `extract` never imports the pipeline.
+This module lists the remote folder (_Lister) and runs the fetch (_Fetcher: what to skip, the workers, the
+progress, the state); the connections and retries (Session) and the transfer of one file, whole or in
+ranges (Transfer) are `extract.transfer`; the landing folder's side (names, the state file, the mirror
+lock, durable commits) is `extract.landing`. The settings it reads are named by `FetchSettings`, so
+`extract` never imports the pipeline.
 """
 
 from __future__ import annotations
@@ -23,12 +25,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import re
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +51,6 @@ from .landing import (
     Commit,
     Committer,
     FetchError,
-    LocalWriter,
     inside,
     landing_dir,
     mirror_lock,
@@ -60,17 +59,23 @@ from .landing import (
     write_atomic,
 )
 from .sftp import (
-    TRANSIENT_ERRORS,
     Connection,
     Credentials,
     HostKeyPolicy,
-    Login,
     SftpError,
     SftpTarget,
     is_sftp_url,
     kind,
     parse_sftp_url,
-    scrub,
+)
+from .transfer import (
+    LocalDisk,
+    RangedFile,
+    RemoteFile,
+    Session,
+    Transfer,
+    discard_unfinished,
+    local_path,
 )
 
 log = logging.getLogger(__name__)
@@ -172,154 +177,21 @@ def _unsafe_reason(name: str) -> str | None:
     return None
 
 
-# ---------------------------------------------------------------------------------------------- SFTP
-class _RemoteChanged(Exception):
-    """A range saw the remote file change (other size or mtime, shorter than listed): the whole file is
-    fetched again in one stream. Not a transient error, so the range itself is not retried."""
+# ---------------------------------------------------------------------------------------------- listing
+class _Lister:
+    """Lists the remote product folder: the contract's group folders and their safe `*.csv` regular files;
+    everything else is reported as ignored, and a missing required group or file stops the run."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.target = session.target
 
-@dataclass(eq=False)
-class _RangedFile:
-    """One large file being fetched as byte ranges by several workers, each over its own connection.
+    def list(self) -> tuple[list[RemoteFile], list[str]]:
+        """The files to fetch, and the remote entries not fetched (and why)."""
+        return self.session.retrying(f"listing {self.target.display}", self._list_once)  # type: ignore[return-value]
 
-    Every range writes at its own offset of one temp file; the worker that finishes the last range checks
-    that the remote file did not change meanwhile (same size and mtime as listed, still a regular file)
-    and hands the temp file to the committer, which renames it. A range that loses its connection is
-    retried on its own (pwrite at the same offsets makes a retry idempotent); a range that sees the file
-    change makes the last worker fetch the whole file again in one stream instead. If the run fails, the
-    temp file is deleted (_Fetcher._download_all), so no partial file ever gets a final name."""
-
-    file: RemoteFile
-    remote: str
-    tmp: Path
-    final: Path
-    ranges: list[tuple[int, int]]
-    fd: int = -1
-    left: int = 0
-    done: int = 0
-    changed: bool = False
-    handed_over: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    group: str
-    name: str
-    size: int
-    mtime: int
-
-    @property
-    def relative(self) -> str:
-        return f"{self.group}/{self.name}"
-
-
-class _Fetcher:
-    def __init__(
-        self, target: SftpTarget, landing: Path, settings: FetchSettings, options: FetchOptions
-    ) -> None:
-        self.target = target
-        self.options = options
-        self.creds = Credentials.from_env(settings.secrets)
-        self.policy = HostKeyPolicy.from_env()
-        self.secrets = self.creds.values()
-        self.landing = landing.resolve()
-        with self._local_io(self.landing):
-            self.landing.mkdir(parents=True, exist_ok=True)
-        self.product_dir = inside(self.landing, landing_dir(self.landing, target))
-        self.state_file = state_path(self.landing, target)
-        self.result = FetchResult(product_dir=self.product_dir)
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        self._connections: list[Connection] = []
-        self._login: Login | None = None  # prepared by the first connection (the listing), then shared
-        self.fetched: dict[str, dict[str, int]] = {}  # what the state file will record
-        self._stop = threading.Event()
-        self._committer: Committer  # one per _download_all: fsyncs and renames finished files
-
-    # ---------- connections (one per worker thread)
-    def _connect(self) -> Connection:
-        try:
-            if self._login is None:
-                self._login = Login.prepare(self.target, self.creds, self.policy)
-            conn = Connection(self._login)
-        except SftpError as e:
-            raise FetchError(scrub(str(e), self.secrets)) from None
-        with self._lock:
-            self._connections.append(conn)
-        return conn
-
-    def _conn(self) -> Connection:
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is None or conn.transport is None or not conn.transport.is_active():
-            if conn is not None:
-                conn.close()
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
-
-    def _drop_conn(self) -> None:
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-        self._local.conn = None
-
-    def close_all(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-
-    def _retrying(self, what: str, action: Callable[[], object]) -> object:
-        """Run `action`; on a dropped connection reconnect with exponential back-off, a bounded number of
-        times. Permanent errors (host key, credentials, layout) are raised at once."""
-        last: BaseException | None = None
-        for attempt in range(1, self.options.attempts + 1):
-            if self._stop.is_set():
-                raise Cancelled(f"{what}: stopped because another download failed")
-            try:
-                return action()
-            except FetchError:
-                raise
-            except FileNotFoundError as e:
-                # Listed moments ago, gone now: the delivery is changing under us. Reconnecting cannot
-                # bring the file back, and loading the rest would mix two deliveries.
-                raise FetchError(
-                    f"{what}: the server no longer has it ({e.strerror or e}); it was in the listing at the "
-                    f"start of this run, so the delivery changed while it was being fetched. Wait until the "
-                    f"vendor has finished the delivery, then run again (nothing of this run is loaded)."
-                ) from None
-            except TRANSIENT_ERRORS as e:
-                last = e
-                self._drop_conn()
-                if attempt == self.options.attempts:
-                    break
-                delay = min(self.options.backoff_max, self.options.backoff_base * 2 ** (attempt - 1))
-                with self._lock:
-                    self.result.retries += 1
-                log.warning(
-                    "%s: %s (%s); reconnecting in %.1f s (attempt %d of %d)",
-                    what,
-                    type(e).__name__,
-                    scrub(str(e), self.secrets)[:200] or "connection lost",
-                    delay,
-                    attempt + 1,
-                    self.options.attempts,
-                )
-                self._stop.wait(delay)  # a failing run wakes the sleepers at once
-        detail = scrub(f"{type(last).__name__}: {last}", self.secrets)[:300]
-        raise FetchError(
-            f"{what} failed {self.options.attempts} times on {self.target.host}:{self.target.port} "
-            f"({detail}). Check that the server is reachable and the folder {self.target.path} is readable, "
-            f"then run again."
-        ) from None
-
-    # ---------- listing
-    def list_remote(self) -> list[RemoteFile]:
-        return self._retrying(f"listing {self.target.display}", self._list_once)  # type: ignore[return-value]
-
-    def _list_once(self) -> list[RemoteFile]:
-        conn = self._conn()
+    def _list_once(self) -> tuple[list[RemoteFile], list[str]]:
+        conn = self.session.conn()
         base = self.target.path
         try:
             root = conn.lstat(base)
@@ -344,213 +216,83 @@ class _Fetcher:
             if k != "dir":
                 ignored.append(f"{name!r}: a {k}, not a folder (symlinks are never followed)")
                 continue
-            present[name] = set()
-            known = expected_files(name)
-            for item in conn.listdir(f"{base.rstrip('/')}/{name}"):
-                fname, fk = item.filename, kind(item)
-                shown = f"{name}/{fname!r}"
-                if fk != "file":
-                    ignored.append(f"{shown}: a {fk}, not a regular file (symlinks are never followed)")
-                    continue
-                reason = _unsafe_reason(fname)
-                if reason is not None:
-                    ignored.append(f"{shown}: unsafe file name ({reason})")
-                    continue
-                if fname not in known:
-                    if not fname.startswith(f"{name}."):
-                        ignored.append(f"{shown}: not a file of the `{name}` group")
-                        continue
-                    log.warning("%s is not in the contract: downloading it for the drift report", shown)
-                files.append(RemoteFile(name, fname, int(item.st_size or 0), int(item.st_mtime or 0)))
-                present[name].add(fname)
+            group_files = self._list_group(conn, f"{base.rstrip('/')}/{name}", name, ignored)
+            files.extend(group_files)
+            present[name] = {f.name for f in group_files}
         for msg in ignored:
             log.warning("skipped on %s: %s", self.target.display, msg)
-        self.result.ignored = ignored
         check_layout(
             present,
             self.target.display,
             "Ask the vendor to re-deliver the missing files (or check the folder in DATA_PRODUCT).",
         )
+        return files, ignored
+
+    def _list_group(self, conn: Connection, folder: str, name: str, ignored: list[str]) -> list[RemoteFile]:
+        """The files of one group folder worth fetching; the others are added to `ignored`."""
+        known = expected_files(name)
+        files: list[RemoteFile] = []
+        for item in conn.listdir(folder):
+            fname, fk = item.filename, kind(item)
+            shown = f"{name}/{fname!r}"
+            if fk != "file":
+                ignored.append(f"{shown}: a {fk}, not a regular file (symlinks are never followed)")
+                continue
+            reason = _unsafe_reason(fname)
+            if reason is not None:
+                ignored.append(f"{shown}: unsafe file name ({reason})")
+                continue
+            if fname not in known:
+                if not fname.startswith(f"{name}."):
+                    ignored.append(f"{shown}: not a file of the `{name}` group")
+                    continue
+                log.warning("%s is not in the contract: downloading it for the drift report", shown)
+            files.append(RemoteFile(name, fname, int(item.st_size or 0), int(item.st_mtime or 0)))
         return files
 
-    # ---------- download one file
-    def local_path(self, f: RemoteFile) -> Path:
-        return inside(self.product_dir, self.product_dir / f.group / f.name)
+
+# ---------------------------------------------------------------------------------------------- the run
+Task = tuple[Callable[..., bool], tuple[object, ...]]
+
+
+class _Fetcher:
+    """One fetch of an SFTP folder into the landing folder: lists it (_Lister), skips what is unchanged,
+    downloads the rest on worker threads (Transfer, over the Session's connections), commits every file
+    (Committer), and records the state only when all of it succeeded."""
+
+    def __init__(
+        self, target: SftpTarget, landing: Path, settings: FetchSettings, options: FetchOptions
+    ) -> None:
+        self.target = target
+        self.options = options
+        self.session = Session(
+            target, Credentials.from_env(settings.secrets), HostKeyPolicy.from_env(), options
+        )
+        self.lister = _Lister(self.session)
+        self.landing = landing.resolve()
+        self.disk = LocalDisk(self.landing)
+        with self.disk.io(self.landing):
+            self.landing.mkdir(parents=True, exist_ok=True)
+        self.product_dir = inside(self.landing, landing_dir(self.landing, target))
+        self.state_file = state_path(self.landing, target)
+        self.result = FetchResult(product_dir=self.product_dir)
+        self._lock = threading.Lock()
+        self.fetched: dict[str, dict[str, int]] = {}  # what the state file will record
+
+    def list_remote(self) -> list[RemoteFile]:
+        files, self.result.ignored = self.lister.list()
+        return files
 
     def unchanged(self, f: RemoteFile, state: dict[str, dict[str, int]]) -> bool:
         seen = state.get(f.relative)
         if seen is None or seen["size"] != f.size or seen["mtime"] != f.mtime:
             return False
         try:
-            st = self.local_path(f).stat()
+            st = local_path(self.product_dir, f).stat()
         except FileNotFoundError:
             return False
         return st.st_size == f.size
 
-    @contextlib.contextmanager
-    def _local_io(self, path: Path) -> Iterator[None]:
-        """A failing local disk (full, read-only, permissions) is not a dropped connection: reconnecting
-        cannot help, so it stops the run at once with the path and the fix."""
-        try:
-            yield
-        except OSError as e:
-            raise FetchError(
-                f"cannot write {path}: {e.strerror or e}. Make room in (or fix the permissions of) the "
-                f"landing folder {self.landing} (LANDING_DIR), then run again."
-            ) from None
-
-    def _remote_path(self, f: RemoteFile) -> str:
-        return f"{self.target.path.rstrip('/')}/{f.group}/{f.name}"
-
-    def _final_path(self, f: RemoteFile) -> Path:
-        final = self.local_path(f)
-        with self._local_io(final.parent):
-            final.parent.mkdir(parents=True, exist_ok=True)
-        inside(self.product_dir, final.parent)
-        return final
-
-    def _not_a_file(self, remote: str, what: str) -> FetchError:
-        return FetchError(
-            f"{remote} on {self.target.host}:{self.target.port} is a {what}, not a regular "
-            f"file (the folder listing said otherwise, or it changed since); symlinks are never "
-            f"followed: ask the vendor to deliver regular files, then run again"
-        )
-
-    def download(self, f: RemoteFile, on_bytes: Callable[[int], None]) -> bool:
-        """One file in one stream, retried as a whole; handed to the committer when complete."""
-        final = self._final_path(f)
-
-        def once() -> None:
-            conn = self._conn()
-            remote = self._remote_path(f)
-            attrs = conn.lstat(remote)
-            if kind(attrs) != "file":
-                raise self._not_a_file(remote, kind(attrs))
-            size, mtime = int(attrs.st_size or 0), int(attrs.st_mtime or 0)
-            tmp = final.with_name(f".{f.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
-            done = 0
-
-            def progress(n: int) -> None:
-                nonlocal done
-                if self._stop.is_set():
-                    raise Cancelled(f"{f.relative}: stopped because another download failed")
-                done += n
-                on_bytes(n)
-                if self.options.on_progress is not None:
-                    self.options.on_progress(f.relative, done, size)
-
-            fd = -1
-            try:
-                with self._local_io(tmp):
-                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                written = conn.download(remote, size, LocalWriter(fd, 0, self._local_io, tmp), progress)
-                if written != size:
-                    raise OSError(f"{remote}: got {written} bytes, the server says {size} (file changing?)")
-                self._committer.commit(Commit(fd, tmp, final, f.relative, size, mtime))
-                fd = -1  # the committer's now
-            except BaseException:
-                if fd >= 0:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
-                on_bytes(-done)  # the progress bar gives back what the failed attempt counted
-                raise
-
-        self._retrying(f"downloading {f.relative}", once)
-        return True
-
-    def _plan_ranges(self, f: RemoteFile) -> _RangedFile:
-        final = self._final_path(f)
-        n = max(2, -(-f.size // self.options.range_size))
-        bounds = [f.size * i // n for i in range(n + 1)]
-        return _RangedFile(
-            file=f,
-            remote=self._remote_path(f),
-            tmp=final.with_name(f".{f.name}{PART_MARK}{uuid.uuid4().hex[:8]}"),
-            final=final,
-            ranges=[(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)],
-            left=n,
-        )
-
-    def download_range(
-        self, job: _RangedFile, start: int, length: int, on_bytes: Callable[[int], None]
-    ) -> bool:
-        """One range of a large file, retried on its own; the last range to end finishes the file.
-        Returns whether this call completed the file."""
-        f = job.file
-        with job.lock, self._local_io(job.tmp):
-            if job.fd < 0:
-                job.fd = os.open(job.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-
-        def once() -> None:
-            conn = self._conn()
-            attrs = conn.lstat(job.remote)
-            if kind(attrs) != "file":
-                raise self._not_a_file(job.remote, kind(attrs))
-            if (int(attrs.st_size or 0), int(attrs.st_mtime or 0)) != (f.size, f.mtime):
-                raise _RemoteChanged(job.remote)
-            done = 0
-
-            def progress(n: int) -> None:
-                nonlocal done
-                if self._stop.is_set():
-                    raise Cancelled(f"{f.relative}: stopped because another download failed")
-                done += n
-                on_bytes(n)
-                with job.lock:
-                    job.done += n
-                    total = job.done
-                if self.options.on_progress is not None:
-                    self.options.on_progress(f.relative, total, f.size)
-
-            try:
-                writer = LocalWriter(job.fd, start, self._local_io, job.tmp)
-                written = conn.download_range(job.remote, start, length, writer, progress)
-            except BaseException:
-                on_bytes(-done)
-                with job.lock:
-                    job.done -= done
-                raise
-            if written != length:  # the file ended early: it shrank
-                raise _RemoteChanged(job.remote)
-
-        try:
-            self._retrying(f"downloading {f.relative} (bytes {start}-{start + length})", once)
-        except _RemoteChanged:
-            job.changed = True
-        with job.lock:
-            job.left -= 1
-            last = job.left == 0
-        if not last:
-            self._committer.sync(job.fd)  # flush this range now, not all of the file at the end
-            return False
-        return self._finish_ranged(job, on_bytes)
-
-    def _finish_ranged(self, job: _RangedFile, on_bytes: Callable[[int], None]) -> bool:
-        f = job.file
-
-        def check() -> bool:
-            attrs = self._conn().lstat(job.remote)
-            return kind(attrs) == "file" and (int(attrs.st_size or 0), int(attrs.st_mtime or 0)) == (
-                f.size,
-                f.mtime,
-            )
-
-        if not job.changed and self._retrying(f"checking {f.relative}", check):
-            job.handed_over = True
-            self._committer.commit(Commit(job.fd, job.tmp, job.final, f.relative, f.size, f.mtime))
-            return True
-        log.info("%s changed on the server while it was fetched in ranges: fetching it again", f.relative)
-        with contextlib.suppress(OSError):
-            os.close(job.fd)
-        job.handed_over = True  # nothing left for the clean-up: the temp file is deleted here
-        with contextlib.suppress(FileNotFoundError):
-            job.tmp.unlink()
-        on_bytes(-job.done)
-        return self.download(f, on_bytes)
-
-    # ---------- the whole fetch
     def run(self) -> FetchResult:
         with mirror_lock(self.state_file.with_suffix(".lock"), self.target.display):
             return self._run_locked()
@@ -558,9 +300,9 @@ class _Fetcher:
     def _run_locked(self) -> FetchResult:
         try:
             files = self.list_remote()
-            with self._local_io(self.product_dir):
+            with self.disk.io(self.product_dir):
                 self.product_dir.mkdir(parents=True, exist_ok=True)
-                self._remove_leftovers()
+                _remove_leftovers(self.product_dir)
             state = read_state(self.state_file)
             todo = [f for f in files if not self.unchanged(f, state)]
             self.fetched = {f.relative: {"size": f.size, "mtime": f.mtime} for f in files if f not in todo}
@@ -571,11 +313,12 @@ class _Fetcher:
                 indent=1,
                 sort_keys=True,
             )
-            with self._local_io(self.state_file):
-                self._prune({f.relative for f in files})
+            with self.disk.io(self.state_file):
+                _prune(self.product_dir, {f.relative for f in files})
                 write_atomic(self.state_file, state_text)
         finally:
-            self.close_all()
+            self.session.close_all()
+        self.result.retries = self.session.retries
         log.info(
             "fetched %s: %d downloaded (%d bytes), %d unchanged, %d ignored, %d retries",
             self.target.display,
@@ -591,29 +334,31 @@ class _Fetcher:
         """Download `todo` on the workers, large files first; every file committed, or none left half."""
         if not todo:
             return
-        progress = self._progress_bar()
+        progress = _progress_bar(self.options.show_progress)
         # Large files first, so one big file does not start last and leave the other workers idle; files
         # above the threshold become ranges that every worker fetches at once.
         todo = sorted(todo, key=lambda f: f.size, reverse=True)
         workers = max(1, self.options.workers)
-        tasks, jobs = self._tasks(todo, workers)
-        self._committer = Committer(self._local_io, self._stop, self._committed)
+        committer = Committer(self.disk.io, self.session.stop, self._committed)
+        transfer = Transfer(self.session, self.disk, self.product_dir, self.options, committer)
+        jobs: list[RangedFile] = []
         ok = False
         try:
+            tasks = self._tasks(transfer, todo, workers, jobs)
             with progress:
                 self._run_tasks(progress, todo, tasks, workers)
             ok = True
         except BaseException as e:
-            commit_error = self._committer.stop()  # waits for the queued commits: none is left behind
+            commit_error = committer.stop()  # waits for the queued commits: none is left behind
             if isinstance(e, Cancelled) and commit_error is not None:
                 raise commit_error from None  # the committer stopped the run: its error is the cause
             raise
         finally:
             try:
                 if ok:
-                    self._committer.finish()
+                    committer.finish()
             finally:
-                _discard_unfinished(jobs)
+                discard_unfinished(jobs)
 
     def _committed(self, c: Commit) -> None:
         """A file got its final name (on the committer's thread): count it and vouch for it in the state."""
@@ -622,43 +367,21 @@ class _Fetcher:
             self.result.bytes_downloaded += c.size
             self.fetched[c.relative] = {"size": c.size, "mtime": c.mtime}
 
-    def _progress_bar(self) -> Progress:
-        show = self.options.show_progress
-        console = Console(stderr=True)
-        return Progress(
-            TextColumn("[bold]fetch"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[files]}"),
-            console=console,
-            disable=not (console.is_terminal if show is None else show),
-            transient=False,
-        )
-
     def _tasks(
-        self, todo: list[RemoteFile], workers: int
-    ) -> tuple[list[tuple[Callable[..., bool], tuple[object, ...]]], list[_RangedFile]]:
-        """One task per small file, one per range of a large one (the ranged files returned too)."""
-        tasks: list[tuple[Callable[..., bool], tuple[object, ...]]] = []
-        jobs: list[_RangedFile] = []
+        self, transfer: Transfer, todo: list[RemoteFile], workers: int, jobs: list[RangedFile]
+    ) -> list[Task]:
+        """One task per small file, one per range of a large one (the ranged files added to `jobs`)."""
+        tasks: list[Task] = []
         for f in todo:
             if workers > 1 and f.size >= max(self.options.range_threshold, 2):
-                job = self._plan_ranges(f)
+                job = transfer.plan_ranges(f)
                 jobs.append(job)
-                tasks.extend((self.download_range, (job, a, n)) for a, n in job.ranges)
+                tasks.extend((transfer.download_range, (job, a, n)) for a, n in job.ranges)
             else:
-                tasks.append((self.download, (f,)))
-        return tasks, jobs
+                tasks.append((transfer.download, (f,)))
+        return tasks
 
-    def _run_tasks(
-        self,
-        progress: Progress,
-        todo: list[RemoteFile],
-        tasks: list[tuple[Callable[..., bool], tuple[object, ...]]],
-        workers: int,
-    ) -> None:
+    def _run_tasks(self, progress: Progress, todo: list[RemoteFile], tasks: list[Task], workers: int) -> None:
         """Run the tasks on a pool, counting finished files; the first failure stops the others."""
         total_files = len(todo)
         task = progress.add_task("fetch", total=sum(f.size for f in todo), files=f"0/{total_files} files")
@@ -678,39 +401,46 @@ class _Fetcher:
                         progress.update(task, files=f"{finished}/{total_files} files")
             except BaseException:
                 # Running downloads stop at their next chunk; queued ones never start.
-                self._stop.set()
+                self.session.stop.set()
                 for other in futures:
                     other.cancel()
                 raise
 
-    def _remove_leftovers(self) -> None:
-        """Temp files of an interrupted run are never complete: delete them."""
-        for p in self.product_dir.glob(f"*/.*{PART_MARK}*"):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
 
-    def _prune(self, remote: set[str]) -> None:
-        """A re-delivery that no longer has a file (an optional group dropped) must not leave our old copy
-        for the loader: delete local CSVs the server no longer lists."""
-        for p in self.product_dir.glob("*/*.csv"):
-            rel = f"{p.parent.name}/{p.name}"
-            if rel not in remote and p.parent.name in contract.FILE_GROUPS and not p.is_symlink():
-                log.info("%s is no longer on the server: removing the local copy", rel)
-                p.unlink()
-        for g in contract.FILE_GROUPS:
-            d = self.product_dir / g
-            if d.is_dir() and not any(d.iterdir()):
-                d.rmdir()
+def _progress_bar(show: bool | None) -> Progress:
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("[bold]fetch"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[files]}"),
+        console=console,
+        disable=not (console.is_terminal if show is None else show),
+        transient=False,
+    )
 
 
-def _discard_unfinished(jobs: list[_RangedFile]) -> None:
-    """Unfinished ranged files (a failed run): their temp files go."""
-    for job in jobs:
-        if not job.handed_over:
-            with contextlib.suppress(OSError):
-                os.close(job.fd)
-            with contextlib.suppress(FileNotFoundError):
-                job.tmp.unlink()
+def _remove_leftovers(product_dir: Path) -> None:
+    """Temp files of an interrupted run are never complete: delete them."""
+    for p in product_dir.glob(f"*/.*{PART_MARK}*"):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def _prune(product_dir: Path, remote: set[str]) -> None:
+    """A re-delivery that no longer has a file (an optional group dropped) must not leave our old copy
+    for the loader: delete local CSVs the server no longer lists."""
+    for p in product_dir.glob("*/*.csv"):
+        rel = f"{p.parent.name}/{p.name}"
+        if rel not in remote and p.parent.name in contract.FILE_GROUPS and not p.is_symlink():
+            log.info("%s is no longer on the server: removing the local copy", rel)
+            p.unlink()
+    for g in contract.FILE_GROUPS:
+        d = product_dir / g
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()
 
 
 def fetch(
