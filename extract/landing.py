@@ -127,7 +127,7 @@ def mirror_lock(path: Path, what: str) -> Iterator[None]:
 class LocalWriter:
     """Writes into the temp file's descriptor from `offset` on (os.pwrite: several ranges of one file are
     written at once by different threads), with write errors turned into local-disk FetchErrors (see
-    _Fetcher._local_io)."""
+    extract.transfer.LocalDisk.io)."""
 
     def __init__(
         self,
