@@ -8,7 +8,6 @@ the delivery state stay exactly as they were, for readers too.
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,8 +24,6 @@ from .progress import Stage, console, say_dbt_log, stage
 
 if TYPE_CHECKING:
     from .warehouse import Workspace
-
-log = logging.getLogger(__name__)
 
 
 class PipelineError(RuntimeError):
@@ -173,21 +170,9 @@ def build(settings: Settings, summary: RunSummary | None = None) -> RunSummary:
     # One run at a time for the whole job: a second run would reload raw under a running dbt or export.
     with run_lock(settings.warehouse), workspace(settings.warehouse, output=settings.edfi_output) as ws:
         work = replace(settings, warehouse=ws.work)
-        try:
+        with engines.discarded_on_failure(work):
             _build_locked(work, summary, ws)
-        except BaseException:
-            _discard_engine(work)
-            raise
     return summary
-
-
-def _discard_engine(settings: Settings) -> None:
-    """A failed build: drop what it built on the engine (PostgreSQL's `__next` schemas). If that fails too,
-    the run's own error still reaches the user; the next build drops them before it lands raw."""
-    try:
-        engines.discard(settings)
-    except Exception as exc:  # noqa: BLE001 - the build's error is the one to report
-        log.warning("could not drop the failed build's schemas on %s: %s", settings.engine, exc)
 
 
 def _check_school_years(settings: Settings, summary: RunSummary) -> None:

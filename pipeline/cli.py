@@ -52,6 +52,7 @@ def _cmd_extract(args: argparse.Namespace) -> None:
     import uuid
     from dataclasses import replace
 
+    from . import engines
     from .build import RunSummary, extract_and_load
     from .lock import run_lock
     from .warehouse import workspace
@@ -61,7 +62,11 @@ def _cmd_extract(args: argparse.Namespace) -> None:
     # Lands raw in a new warehouse file (with the delivery state and history carried over), swapped in on
     # success: readers are never blocked, and no models of an older delivery are left beside the new raw.
     with run_lock(settings.warehouse), workspace(settings.warehouse) as ws:
-        extract_and_load(replace(settings, warehouse=ws.work), summary)
+        work = replace(settings, warehouse=ws.work)
+        # ENGINE=postgres: raw lands in `raw__next` there, swapped in with the file (or dropped)
+        with engines.discarded_on_failure(work):
+            extract_and_load(work, summary)
+            engines.publish(work)
         ws.publish()
     summary.render()
 

@@ -11,14 +11,18 @@ model schema); `publish` swaps them in, in one transaction, right before the Duc
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .config import Settings
 
 if TYPE_CHECKING:
     from .build import RunSummary
+
+log = logging.getLogger(__name__)
 
 DEFAULT = "duckdb"
 BUILD_SCHEMA_SUFFIX = "__next"  # a build's schemas on a shared engine: `raw__next`, `marts__next`, ...
@@ -92,6 +96,21 @@ def publish(settings: Settings) -> None:
         from .postgres import publish_schemas
 
         publish_schemas(settings, BUILD_SCHEMA_SUFFIX)
+
+
+@contextlib.contextmanager
+def discarded_on_failure(settings: Settings) -> Iterator[None]:
+    """A run (`build`, `extract`) on the build's copy: when it fails, what it built on the engine
+    (PostgreSQL's `__next` schemas) is dropped. If that fails too, the run's own error still reaches the
+    user; the next run drops them before it lands raw."""
+    try:
+        yield
+    except BaseException:
+        try:
+            discard(settings)
+        except Exception as exc:  # noqa: BLE001 - the run's error is the one to report
+            log.warning("could not drop the failed run's schemas on %s: %s", settings.engine, exc)
+        raise
 
 
 def discard(settings: Settings) -> None:
