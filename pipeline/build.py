@@ -168,7 +168,9 @@ def build(settings: Settings, summary: RunSummary | None = None) -> RunSummary:
     summary = summary or RunSummary(load_id=uuid.uuid4().hex)
     summary.strict = settings.strict
     # One run at a time for the whole job: a second run would reload raw under a running dbt or export.
-    with run_lock(settings.warehouse), workspace(settings.warehouse, output=settings.edfi_output) as ws:
+    with run_lock(settings.warehouse), workspace(
+        settings.warehouse, output=settings.edfi_output, snapshot=settings.snapshot
+    ) as ws:
         work = replace(settings, warehouse=ws.work)
         with engines.discarded_on_failure(work):
             _build_locked(work, summary, ws)

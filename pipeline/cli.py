@@ -61,7 +61,7 @@ def _cmd_extract(args: argparse.Namespace) -> None:
     summary = RunSummary(load_id=uuid.uuid4().hex)
     # Lands raw in a new warehouse file (with the delivery state and history carried over), swapped in on
     # success: readers are never blocked, and no models of an older delivery are left beside the new raw.
-    with run_lock(settings.warehouse), workspace(settings.warehouse) as ws:
+    with run_lock(settings.warehouse), workspace(settings.warehouse, snapshot=settings.snapshot) as ws:
         work = replace(settings, warehouse=ws.work)
         # ENGINE=postgres: raw lands in `raw__next` there, swapped in with the file (or dropped)
         with engines.discarded_on_failure(work):

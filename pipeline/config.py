@@ -116,6 +116,7 @@ class Settings:
     allow_deletes: int | None = None  # EDFI_ALLOW_DELETES: deletes the user confirmed (like --max-delete)
     delete_threshold: float = DEFAULT_DELETE_THRESHOLD  # EDFI_DELETE_THRESHOLD: fraction 0..1
     strict: bool = False  # STRICT
+    snapshot: bool = True  # WAREHOUSE_SNAPSHOT: publish the SQL consumers' read-only copy with each run
     engine: str = "duckdb"  # ENGINE
     postgres: PostgresConnection | None = None  # ENGINE=postgres: the PG* variables (no password)
 
@@ -578,6 +579,7 @@ def from_env(env: Mapping[str, str] | None = None, *, command: str = "build") ->
         allow_deletes=_allow_deletes(p, _get(env, "EDFI_ALLOW_DELETES")),
         delete_threshold=_delete_threshold(p, _get(env, "EDFI_DELETE_THRESHOLD")),
         strict=_bool(p, "STRICT", _get(env, "STRICT"), False),
+        snapshot=_bool(p, "WAREHOUSE_SNAPSHOT", _get(env, "WAREHOUSE_SNAPSHOT"), True),
         engine=engine,
         postgres=postgres,
     )

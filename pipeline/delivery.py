@@ -22,7 +22,9 @@ def _state_copy(settings: Settings) -> Iterator[Workspace]:
     """Under the run lock, a full copy of the live warehouse; discarded unless `edfi.send` published it."""
     with (
         run_lock(settings.warehouse),
-        workspace(settings.warehouse, copy_all=True, output=settings.edfi_output) as ws,
+        workspace(
+            settings.warehouse, copy_all=True, output=settings.edfi_output, snapshot=settings.snapshot
+        ) as ws,
     ):
         yield ws
 

@@ -7,6 +7,12 @@ warehouse, the output folder and the state are exactly as they were. Readers nev
 warehouse and never block a build: they hold the old file (its inode stays valid until they close it) and
 the build never opens the live file for writing.
 
+SQL consumers get a file of their own: each publish also swaps in a read-only copy of the new warehouse,
+`<name>.snapshot.duckdb` beside it (`snapshot_path`; `WAREHOUSE_SNAPSHOT=0` keeps none). The pipeline never
+opens it, so a client that holds it open, even for writing, never blocks a build, `make send` or
+`make dbt`, and always sees the last published run whole. The copy is made before anything is swapped in:
+a run that cannot write it (a full disk) fails and publishes nothing.
+
 What outlives a run is carried into the new file: the Ed-Fi delivery state (`edfi_state`), the validation
 history (`quality`) and the raw manifests (`raw._loads`, `raw._rejects`, `raw._drift`, `raw._load_failures`).
 Everything else is rebuilt from the delivery, so stale objects never linger. `send` and `resync` change
@@ -16,6 +22,7 @@ only the state: they work on a full copy of the live file.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -23,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+log = logging.getLogger(__name__)
 
 CARRIED_SCHEMAS = ("edfi_state", "quality")
 CARRIED_RAW = ("_loads", "_rejects", "_drift", "_load_failures")
@@ -40,11 +49,14 @@ class Workspace:
     work: Path
     output: Path | None = None
     output_staging: Path | None = None
+    snapshot: Path | None = None  # the consumers' read-only copy, None when WAREHOUSE_SNAPSHOT=0
 
     def publish(self) -> None:
-        """Swap the output folder and then the warehouse in; undo the folder if the file cannot follow."""
+        """Swap the output folder and then the warehouse in; undo the folder if the file cannot follow;
+        then the consumers' snapshot (written first, so a failure to write it publishes nothing)."""
         _checkpoint(self.work)
         check_no_writer(self.live)
+        snapshot_next = self._write_snapshot()
         backup = None
         if self.output is not None and self.output_staging is not None and self.output_staging.exists():
             self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -68,10 +80,41 @@ class Workspace:
             ) from None
         if backup is not None:
             shutil.rmtree(backup, ignore_errors=True)
+        if snapshot_next is None or self.snapshot is None:
+            # none kept: a stale one must not go on looking current (its open readers keep their copy)
+            _remove(snapshot_path(self.live))
+            return
+        _remove(self.snapshot.with_name(self.snapshot.name + ".wal"))  # a writer's log of the old copy
+        try:
+            os.replace(snapshot_next, self.snapshot)
+        except OSError as exc:  # the run is published; only the consumers' copy is behind: say so
+            _remove(snapshot_next)
+            _remove(self.snapshot)
+            log.warning("could not replace the read-only snapshot %s: %s", self.snapshot, exc.strerror or exc)
+
+    def _write_snapshot(self) -> Path | None:
+        """The new warehouse copied beside the live file, read-only, ready to be renamed in."""
+        if self.snapshot is None:
+            return None
+        target = _next(self.snapshot)
+        try:
+            _remove(target)
+            shutil.copyfile(self.work, target)
+            target.chmod(0o444)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                target.unlink()
+            raise WarehouseError(
+                f"could not write the read-only snapshot {target}: {exc.strerror or exc}; nothing was "
+                "published. Free some space, or set WAREHOUSE_SNAPSHOT=0 to keep no snapshot."
+            ) from None
+        return target
 
     def discard(self) -> None:
         _remove(self.work)
         _remove(self.work.with_name(self.work.name + ".wal"))
+        if self.snapshot is not None:
+            _remove(_next(self.snapshot))
         if self.output_staging is not None:
             shutil.rmtree(self.output_staging, ignore_errors=True)
 
@@ -108,7 +151,16 @@ def check_no_writer(live: Path) -> None:
 
 
 def work_path(live: Path) -> Path:
-    return live.with_name(live.name + ".next")
+    return _next(live)
+
+
+def snapshot_path(live: Path) -> Path:
+    """Where SQL consumers read: `warehouse/edreflect.duckdb` -> `warehouse/edreflect.snapshot.duckdb`."""
+    return live.with_name(f"{live.stem}.snapshot{live.suffix or '.duckdb'}")
+
+
+def _next(path: Path) -> Path:
+    return path.with_name(path.name + ".next")
 
 
 def _carry(live: Path, work: Path) -> None:
@@ -156,17 +208,22 @@ def _sql_path(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def workspace(live: Path, *, copy_all: bool = False, output: Path | None = None) -> Iterator[Workspace]:
+def workspace(
+    live: Path, *, copy_all: bool = False, output: Path | None = None, snapshot: bool = True
+) -> Iterator[Workspace]:
     """A private copy of the warehouse for one run (the caller holds the run lock and calls `publish`).
 
     `copy_all` copies the whole live file (for runs that change only part of it); otherwise the copy
-    starts empty with the carried tables. Whatever is not published is removed on the way out.
+    starts empty with the carried tables. `snapshot` (WAREHOUSE_SNAPSHOT) publishes the consumers'
+    read-only copy too. Whatever is not published is removed on the way out.
     """
     live = Path(live)
     if live.exists() and not live.is_file():
         raise WarehouseError(f"WAREHOUSE={live} is not a file: point WAREHOUSE at a .duckdb file path")
     check_no_writer(live)
-    ws = Workspace(live=live, work=work_path(live), output=output)
+    ws = Workspace(
+        live=live, work=work_path(live), output=output, snapshot=snapshot_path(live) if snapshot else None
+    )
     ws.discard()  # what a killed run left behind
     try:
         if live.exists() and copy_all:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -68,6 +69,10 @@ def test_build_on_the_embedded_sample_lands_models_and_exports(first_build) -> N
     assert loads[0] >= len(contract.tables()) and loads[1] == loads[2] and loads[1] > 0
     assert n_marts > 50
     assert users == raw_users > 0  # every user lands in the mart, deleted ones flagged
+    # the SQL consumers' read-only copy holds the same build
+    snapshot = tmp / "warehouse" / "edreflect.snapshot.duckdb"
+    assert _newest(snapshot, "select count(*) from marts.dim_users") == users
+    assert snapshot.stat().st_mode & 0o777 == 0o444
 
     summary = json.loads((tmp / "edfi" / "summary.json").read_text())
     assert summary["educationOrganizationId"] == config.SAMPLE_DISTRICT_ID
@@ -130,16 +135,27 @@ def test_second_build_keeps_what_was_never_sent(first_build) -> None:
     before = {p.relative_to(tmp / "edfi"): p.read_bytes() for p in (tmp / "edfi").rglob("*") if p.is_file()}
 
     warehouse = tmp / "warehouse" / "edreflect.duckdb"
+    snapshot = tmp / "warehouse" / "edreflect.snapshot.duckdb"
+    newest_load = "select max_by(load_id, loaded_at) from raw._loads"
     reader = duckdb.connect(str(warehouse), read_only=True)  # an analyst's SQL client, open all along
+    # a consumer of the snapshot who opened it for writing (as root can, despite its read-only mode)
+    consumer = duckdb.connect(str(snapshot))
     try:
-        first_load = reader.execute("select max_by(load_id, loaded_at) from raw._loads").fetchone()[0]
+        first_load = reader.execute(newest_load).fetchone()[0]
+        assert consumer.execute(newest_load).fetchone()[0] == first_load
         proc = run_build(tmp)
         assert proc.returncode == 0, proc.stderr[-4000:]
-        # the reader was never blocked and still sees the delivery it opened, whole
-        assert reader.execute("select max_by(load_id, loaded_at) from raw._loads").fetchone()[0] == first_load
-        assert reader.execute("select count(*) from marts.dim_users").fetchone()[0] > 0
+        # neither was blocked, and each still sees the delivery it opened, whole
+        for con in (reader, consumer):
+            assert con.execute(newest_load).fetchone()[0] == first_load
+            assert con.execute("select count(*) from marts.dim_users").fetchone()[0] > 0
     finally:
         reader.close()
+        consumer.close()
+    # a new connection to the snapshot sees the second build, read-only
+    second_load = _newest(warehouse, newest_load)
+    assert second_load != first_load and _newest(snapshot, newest_load) == second_load
+    assert snapshot.stat().st_mode & 0o777 == 0o444
     after = {p.relative_to(tmp / "edfi"): p.read_bytes() for p in (tmp / "edfi").rglob("*") if p.is_file()}
     assert after == before
     summary = json.loads((tmp / "edfi" / "summary.json").read_text())
@@ -151,6 +167,51 @@ def test_second_build_keeps_what_was_never_sent(first_build) -> None:
     assert len(runs) == 3, "dbt's log should hold the two builds"
     assert "Unable to do partial parsing" in runs[1], "the first build's parse (cold) is not in the log"
     assert "Unable to do partial parsing" not in runs[2], runs[2][:2000]
+
+
+def _newest(path: Path, sql: str) -> object:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_the_snapshot_is_published_with_the_run_or_not_at_all(tmp_path: Path, monkeypatch) -> None:
+    """The consumers' snapshot follows each published run; a run that cannot write it publishes nothing;
+    WAREHOUSE_SNAPSHOT=0 removes the stale one instead of leaving it looking current."""
+    from pipeline import warehouse
+    from pipeline.warehouse import WarehouseError, snapshot_path, workspace
+
+    live = tmp_path / "edreflect.duckdb"
+    snapshot = snapshot_path(live)
+    assert snapshot == tmp_path / "edreflect.snapshot.duckdb"
+
+    def run(value: int, *, snapshot_on: bool = True) -> None:
+        with workspace(live, copy_all=True, snapshot=snapshot_on) as ws:
+            con = duckdb.connect(str(ws.work))
+            con.execute("create or replace table t as select ? as v", [value])
+            con.close()
+            ws.publish()
+
+    run(1)
+    assert _newest(live, "select v from t") == _newest(snapshot, "select v from t") == 1
+
+    copyfile = shutil.copyfile
+
+    def disk_full(src: Path, dst: Path) -> object:  # the disk fills up while the snapshot is written
+        if Path(dst).name.startswith(snapshot.name):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return copyfile(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr(warehouse.shutil, "copyfile", disk_full)
+        with pytest.raises(WarehouseError, match=r"snapshot .*No space left.*nothing was published"):
+            run(2)
+    assert _newest(live, "select v from t") == _newest(snapshot, "select v from t") == 1
+    run(3, snapshot_on=False)
+    assert _newest(live, "select v from t") == 3 and not snapshot.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edreflect.duckdb"]
 
 
 def test_a_real_product_without_district_id_fails_before_loading(tmp_path: Path) -> None:
@@ -228,7 +289,8 @@ def test_a_failing_run_changes_nothing(first_build, tmp_path: Path) -> None:
         files = {
             str(p.relative_to(tmp / "edfi")): p.read_bytes() for p in (tmp / "edfi").rglob("*") if p.is_file()
         }
-        return files | {"<warehouse>": warehouse.read_bytes()}
+        snapshot = warehouse.with_name("edreflect.snapshot.duckdb")
+        return files | {"<warehouse>": warehouse.read_bytes(), "<snapshot>": snapshot.read_bytes()}
 
     before = snapshot()
     product = tmp_path / "product"
