@@ -8,6 +8,9 @@ Environment:
 - BENCH_TIMEOUT (default 3600): seconds before one measured child process is killed;
 - BENCH_REPEAT (default 3): runs of each download and load measurement (alternating which side goes
   first; the median is reported, every sample is kept in the JSON). The build runs once per size.
+- BENCH_ENGINES (default `duckdb,postgres,spark`): the engines of the `engines` part (not in the default
+  parts: `BENCH_PARTS=engines`), which builds each size on each and reports the ratio to DuckDB's build
+  in the same run (`bench/engines.py`).
 
 Aims (the project brief and issue 13, as ratios measured in the same run): download >= 0.7 x OpenSSH
 `sftp`, raw load <= 1.3 x a bare DuckDB `read_csv`, the whole build of the 1 GB product <= 5 x the bare
@@ -34,6 +37,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from . import engines
 from .measure import PROJECT_ROOT, Measured, run_child, run_measured
 from .products import Product, ensure_product, tree_size
 
@@ -65,7 +69,9 @@ def _base_env() -> dict[str, str]:
         env.pop(k, None)
     # dbt's target and log folders follow the warehouse (`<warehouse>.dbt/`, pipeline/dbt.py), so a bench
     # warehouse never shares them with the tests or a developer; dbt's own variables would be overridden.
-    for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "LOG_FILE", "GX_DIR"):
+    for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "LOG_FILE", "GX_DIR", "ENGINE", "SPARK_MASTER"):
+        env.pop(k, None)
+    for k in [k for k in env if k.startswith("PG")]:  # the engines part sets its own server's
         env.pop(k, None)
     env["DBT_PROFILES_DIR"] = str(PROJECT_ROOT)
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
@@ -240,12 +246,15 @@ def _clear_build_warehouse() -> None:
             shutil.rmtree(p) if p.is_dir() else p.unlink()
 
 
-def bench_build(product: Product, work: Path, timeout: float) -> dict[str, Any]:
+def bench_build(
+    product: Product, work: Path, timeout: float, engine_env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One whole build of `product` (`engine_env`: ENGINE and its connection; DuckDB by default)."""
     from pipeline import config as cfg
 
     run_dir = _fresh(work / "build")
     _clear_build_warehouse()
-    env = _base_env() | {
+    env = _base_env() | (engine_env or {}) | {
         "DATA_PRODUCT": str(product.path),
         "WAREHOUSE": str(BUILD_WAREHOUSE),
         "EDFI_OUTPUT": str(run_dir / "output"),
@@ -380,7 +389,7 @@ def failures(r: dict[str, Any]) -> list[str]:
     out = [f"build: {r['build'].get('error')}" for _ in [0] if r.get("build") and not r["build"].get("ok")]
     if r.get("build", {}).get("bare_load", {}).get("error"):
         out.append(f"build/bare_load: {r['build']['bare_load']['error']}")
-    for part in ("download", "load"):
+    for part in ("download", "load", "engines"):
         for side, v in r.get(part, {}).items():
             if isinstance(v, dict) and not v.get("ok"):
                 out.append(f"{part}/{side}: {v.get('error')}")
@@ -618,6 +627,9 @@ def _print_report(
         _print_table("edreflect-edfi benchmark", head, body, {"status", "dbt parse s"})
     if s_body:
         _print_table("make build on the embedded sample", s_head, s_body, {"sample build", "dbt parse s"})
+    e_head, e_body = engines.table(results)
+    if e_body:
+        _print_table("the same build on each engine", e_head, e_body, {"engine", "status", "stages (s)"})
     for k, v in exps.items():
         console.print(f"growth exponent {k}: {_f(v, '{:.2f}')}")
     for line in verdict_lines:
@@ -663,6 +675,15 @@ def _markdown(
             *_md_table(s_head, s_body),
             "",
         ]
+    e_head, e_body = engines.table(results)
+    if e_body:
+        md += [
+            "The same build on each engine (`BENCH_PARTS=engines`), one run each, in this order; "
+            "x DuckDB: against the DuckDB build of the same run:",
+            "",
+            *_md_table(e_head, e_body),
+            "",
+        ]
     md += ["Growth exponents (log-log least squares of the value against product bytes):", ""]
     md += [f"- {k}: {_f(v, '{:.2f}')}" for k, v in exps.items()]
     md += ["", "Aims:", ""] + [f"- {line}" for line in verdict_lines]
@@ -705,7 +726,8 @@ def main() -> int:
     if "sample" in parts:
         sample = bench_sample(_fresh(work), timeout)
         console.print(f"sample: {json.dumps(sample, default=str)}")
-    for size in sizes if parts & {"download", "load", "build"} else []:
+    engine_names = engines.chosen(os.environ.get("BENCH_ENGINES", ",".join(engines.ENGINES)))
+    for size in sizes if parts & {"download", "load", "build", "engines"} else []:
         product = ensure_product(RESULTS / "products", size, log=console.print)
         console.rule(
             f"[bold]{size} MB target: {product.bytes / MB:.1f} MB, {product.files} files, "
@@ -727,6 +749,11 @@ def main() -> int:
             r["build"] = bench_build(product, _fresh(work), timeout)
             add_build_ratio(r, product, _fresh(work), timeout)
             console.print(f"build: {json.dumps({k: v for k, v in r['build'].items() if k != 'figures'})}")
+        if "engines" in parts:
+            r["engines"] = engines.bench_engines(product, _fresh(work), timeout, engine_names, bench_build)
+            for name, row in r["engines"].items():
+                shown = {k: v for k, v in row.items() if k not in ("figures", "stages")}
+                console.print(f"engine {name}: {json.dumps(shown, default=str)}")
         results.append(r)
     shutil.rmtree(work, ignore_errors=True)
     meta["finished"] = dt.datetime.now().isoformat(timespec="seconds")
