@@ -69,7 +69,9 @@ def _base_env() -> dict[str, str]:
         env.pop(k, None)
     # dbt's target and log folders follow the warehouse (`<warehouse>.dbt/`, pipeline/dbt.py), so a bench
     # warehouse never shares them with the tests or a developer; dbt's own variables would be overridden.
-    for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "LOG_FILE", "GX_DIR", "ENGINE", "SPARK_MASTER"):
+    for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_PARSE_CACHE_DIR", "LOG_FILE", "GX_DIR"):
+        env.pop(k, None)
+    for k in ("ENGINE", "SPARK_MASTER"):
         env.pop(k, None)
     for k in [k for k in env if k.startswith("PG")]:  # the engines part sets its own server's
         env.pop(k, None)
@@ -338,6 +340,7 @@ def bench_sample(work: Path, timeout: float) -> dict[str, Any]:
             "LANDING_DIR": str(work / "landing"),
             "GX_DIR": str(work / "gx"),
             "LOG_FILE": str(log),
+            "DBT_PARSE_CACHE_DIR": str(work / "parse-cache"),  # empty: a fresh clone's
         }
         m = run_measured([sys.executable, "-m", "pipeline", "build"], env, timeout)
         run: dict[str, Any] = {

@@ -6,16 +6,26 @@ parsing) and `logs/dbt.log` (dbt's full log, every node and every query). A buil
 warehouse (`<warehouse>.next`, see `pipeline.warehouse`) but uses the live warehouse's folder, so the folder
 is the same for every build of that warehouse and two warehouses never share one. dbt run on the live file
 itself (`make dbt`, the docs) keeps its own `target-live/` there (see `target_dir`).
+
+A new warehouse starts from the partial parse of another: dbt runs in the warehouse's folder with the
+warehouse named by its file name alone (`WAREHOUSE=edreflect.duckdb`), so its profile, which dbt's partial
+parse checks, is the same for every warehouse of that name; the newest partial parse of each profile and
+vars is kept in `target/parse-cache/` of the project (`DBT_PARSE_CACHE_DIR` elsewhere, `0` for none) and
+copied into a target folder that has none. dbt still checks it (project files, vars, profile, version) and
+parses in full when anything differs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import os
+import shutil
 import textwrap
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +43,8 @@ log = logging.getLogger(__name__)
 # The commands that run nodes: they report progress (nodes done of total) instead of a line per node.
 NODE_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot"})
 WORK_SUFFIX = ".next"  # pipeline.warehouse.work_path: a build's copy of the live warehouse
+# the newest partial parse per profile and vars; DBT_PARSE_CACHE_DIR moves it, `0` turns it off
+PARSE_CACHE = PROJECT_ROOT / "target" / "parse-cache"
 
 
 class DbtError(RuntimeError):
@@ -184,7 +196,6 @@ def run_dbt(
     """
     from dbt.cli.main import dbtRunner
 
-    os.environ["WAREHOUSE"] = str(settings.warehouse)
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     full = [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
@@ -212,7 +223,8 @@ def run_dbt(
     if progress is not None:
         progress.note("parsing the project")
     try:
-        res = dbtRunner(callbacks=[watcher]).invoke(full)
+        with _shared_parse(full, settings), _in_warehouse_folder(Path(settings.warehouse)):
+            res = dbtRunner(callbacks=[watcher]).invoke(full)
     finally:
         _release_warehouse()
     if progress is not None and watcher.total is None:
@@ -220,6 +232,88 @@ def run_dbt(
     if not res.success:
         raise DbtError(_failure(args, res, watcher, log_path / "dbt.log"))
     return res.result
+
+
+@contextlib.contextmanager
+def _in_warehouse_folder(warehouse: Path) -> Iterator[None]:
+    """dbt opens the warehouse by its file name from its folder (the profile reads WAREHOUSE), so the
+    profile dbt's partial parse checks is the same for every warehouse of that name. Afterwards WAREHOUSE
+    holds the absolute path and the working folder is the caller's again."""
+    path = warehouse.absolute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    before = os.getcwd()
+    os.environ["WAREHOUSE"] = path.name
+    os.chdir(path.parent)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+        os.environ["WAREHOUSE"] = str(path)
+
+
+def _parse_key(full: Sequence[str], settings: Settings) -> str:
+    """What dbt's partial parse checks beside the project's files: dbt's version, the profile (the
+    warehouse's name, the target and its server) and the vars."""
+    from dbt.version import __version__
+
+    parts = (
+        __version__,
+        Path(settings.warehouse).name,
+        str(_option(full, "--target") or ""),
+        repr(settings.postgres),
+        str(_option(full, "--vars") or ""),
+    )
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+@contextlib.contextmanager
+def _shared_parse(full: Sequence[str], settings: Settings) -> Iterator[None]:
+    """A target folder without a partial parse gets the newest one of the same profile and vars; what
+    dbt saves is kept for the next warehouse. A cache that cannot be read or written costs a full parse,
+    never a failure (copies are atomic: parallel runs see a whole file or none)."""
+    target, cache = _option(full, "--target-path"), _parse_cache()
+    if target is None or cache is None:
+        yield
+        return
+    mine = Path(target) / "partial_parse.msgpack"
+    cached = cache / f"{_parse_key(full, settings)}.msgpack"
+    if not mine.exists() and cached.exists():
+        with contextlib.suppress(OSError):
+            mine.parent.mkdir(parents=True, exist_ok=True)
+            _copy_atomically(cached, mine)
+    before = _stamp(mine)
+    try:
+        yield
+    finally:
+        if _stamp(mine) not in (None, before):
+            with contextlib.suppress(OSError):
+                cache.mkdir(parents=True, exist_ok=True)
+                _copy_atomically(mine, cached)
+
+
+def _parse_cache() -> Path | None:
+    raw = os.environ.get("DBT_PARSE_CACHE_DIR", "").strip()
+    if raw.lower() in {"0", "off", "no", "false"}:
+        return None
+    return Path(raw).absolute() if raw else PARSE_CACHE
+
+
+def _copy_atomically(source: Path, dest: Path) -> None:
+    part = dest.with_name(f"{dest.name}.{os.getpid()}.{threading.get_ident()}.part")
+    try:
+        shutil.copyfile(source, part)
+        os.replace(part, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()
 
 
 def _failure(args: Sequence[str], res, watcher: _Watcher, log: Path) -> str:

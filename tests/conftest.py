@@ -18,6 +18,7 @@ for _var in (
     "EDFI_DISTRICT_ID",
     "EDFI_SCHOOL_YEARS",
     "LANDING_DIR",
+    "DBT_PARSE_CACHE_DIR",
 ):
     os.environ.pop(_var, None)
 os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))

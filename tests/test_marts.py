@@ -220,10 +220,24 @@ def test_every_mart_declares_its_key_and_column_types(built: Built) -> None:
 
 
 def _copy(built: Built, tmp_path: Path) -> Path:
-    warehouse = tmp_path / "copy.duckdb"
+    """The built warehouse in another folder under the same name: dbt's profile is then the same, so the
+    module's target folder keeps serving one partial parse (pipeline/dbt.py)."""
+    warehouse = tmp_path / built.warehouse.name
     query(built.warehouse, "checkpoint")  # flush the write-ahead log so the file copy is the whole database
     shutil.copy(built.warehouse, warehouse)
     return warehouse
+
+
+def test_a_new_warehouse_starts_from_the_shared_partial_parse(built: Built, tmp_path: Path) -> None:
+    """A warehouse of the same name and vars in a new folder, with a new target folder: dbt starts from the
+    partial parse the module's build left in the parse cache (pipeline/dbt.py) instead of parsing it all."""
+    target = tmp_path / "target"
+    dbt(["parse"], tmp_path / built.warehouse.name, target)
+    log = (target / "logs" / "dbt.log").read_text(errors="replace")
+    assert "Unable to do partial parsing" not in log, log[:3000]
+    assert "Partial parsing enabled" in log
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["nodes"].keys() == built.manifest["nodes"].keys()
 
 
 def test_a_broken_reference_in_raw_warns_and_the_row_stays(built: Built, tmp_path: Path) -> None:
@@ -272,7 +286,7 @@ def test_a_product_without_optional_groups_builds_empty_marts(built: Built, tmp_
         (product / "rubrics" / f"{name}.csv").unlink()
     # nothing may point into the absent groups and levels (contract section 5): drop those references
     _strip_references(product)
-    warehouse = tmp_path / "wh.duckdb"
+    warehouse = tmp_path / built.warehouse.name
     load_product(product, warehouse)
     dbt(["run", "--select", "staging", "intermediate", "marts"], warehouse, built.target)
     empty = ("fct_goals", "bridge_goal_users", "fct_slos", "fct_slo_answers", "dim_slo_templates")
