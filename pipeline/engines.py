@@ -3,7 +3,8 @@ does nothing, so a DuckDB build is exactly what it was before engines existed.
 
 `postgres`: the loader parses and lands raw in the build's DuckDB copy as always, `after_load` copies raw
 into PostgreSQL (`pipeline.postgres.land_raw`), dbt builds there (`--target postgres`), and `before_render`
-copies the `edfi` models back into the DuckDB copy, where the render, its state and its checks stay.
+copies the `edfi` models back into the DuckDB copy, where the render, its state and its checks stay. The
+staging and marts checks read the models on PostgreSQL (`expectations.sql.Models`).
 All or nothing there too: a build writes only `<schema>__next` schemas beside the live ones (raw and every
 model schema); `publish` swaps them in, in one transaction, right before the DuckDB copy is swapped in, and
 `discard` drops them when the build fails. Readers of the live schemas never see a half-built warehouse.
@@ -68,9 +69,13 @@ def after_load(settings: Settings, summary: RunSummary) -> None:
     summary.figures["raw tables copied to PostgreSQL"] = len(copied)
 
 
+# Engines whose models the staging and marts checks read (expectations.sql.Models: DuckDB, PostgreSQL)
+MODELS_VALIDATED_ON = (DEFAULT, "postgres")
+
+
 def validate_models(settings: Settings, summary: RunSummary, validate: Callable[[str], None]) -> None:
-    """The staging and marts checks read the models where dbt built them: DuckDB only, for now."""
-    if settings.engine == DEFAULT:
+    """The staging and marts checks read the models where dbt built them (`MODELS_VALIDATED_ON`)."""
+    if settings.engine in MODELS_VALIDATED_ON:
         validate("staging")
         validate("marts")
         return
