@@ -12,6 +12,7 @@ from pathlib import Path
 
 from edfi.send import resync_state, send_pending
 
+from . import engines
 from .config import Settings
 from .lock import run_lock
 from .warehouse import Workspace, workspace
@@ -27,13 +28,24 @@ def _state_copy(settings: Settings) -> Iterator[Workspace]:
         yield ws
 
 
+def _copy_if_published(settings: Settings, ws: Workspace) -> None:
+    """`edfi.send` published the copy (it replaced the live file, so it is gone): ENGINE=postgres copies
+    the new state there too, still under the run lock (`engines.after_state_change`)."""
+    if not ws.work.exists():
+        engines.after_state_change(settings)
+
+
 def send(settings: Settings, log: Path) -> int:
     """Send what the last build planned and the API has not accepted yet; 0 when everything was accepted."""
     with _state_copy(settings) as ws:
-        return send_pending(settings, ws, log)
+        rc = send_pending(settings, ws, log)
+        _copy_if_published(settings, ws)
+        return rc
 
 
 def resync(settings: Settings) -> int:
     """Reconcile `accepted` with what the API holds; the next `make send` applies the resulting plan."""
     with _state_copy(settings) as ws:
-        return resync_state(settings, ws)
+        rc = resync_state(settings, ws)
+        _copy_if_published(settings, ws)
+        return rc

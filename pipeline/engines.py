@@ -4,7 +4,8 @@ does nothing, so a DuckDB build is exactly what it was before engines existed.
 `postgres`: the loader parses and lands raw in the build's DuckDB copy as always, `after_load` copies raw
 into PostgreSQL (`pipeline.postgres.land_raw`), dbt builds there (`--target postgres`), and `before_render`
 copies the `edfi` models back into the DuckDB copy, where the render, its state and its checks stay. The
-staging and marts checks read the models on PostgreSQL (`expectations.sql.Models`).
+staging and marts checks read the models on PostgreSQL (`expectations.sql.Models`); the Ed-Fi state is
+copied there (`edfi_state`) with the build's models at `publish`, and after a send (`after_state_change`).
 All or nothing there too: a build writes only `<schema>__next` schemas beside the live ones (raw and every
 model schema); `publish` swaps them in, in one transaction, right before the DuckDB copy is swapped in, and
 `discard` drops them when the build fails. Readers of the live schemas never see a half-built warehouse.
@@ -96,11 +97,22 @@ def before_render(settings: Settings, summary: RunSummary) -> None:
 
 
 def publish(settings: Settings) -> None:
-    """Swap the build's schemas in (PostgreSQL: one transaction); nothing on DuckDB."""
+    """Swap the build's schemas in (PostgreSQL: one transaction, the build's Ed-Fi state with the models);
+    nothing on DuckDB."""
     if builds_beside_live(settings):
-        from .postgres import publish_schemas
+        from .postgres import land_state, publish_schemas
 
+        land_state(settings, BUILD_SCHEMA_SUFFIX)
         publish_schemas(settings, BUILD_SCHEMA_SUFFIX)
+
+
+def after_state_change(settings: Settings) -> None:
+    """A send or resync published the live DuckDB file's new Ed-Fi state (the authoritative copy): copy it
+    to the engine's `edfi_state` (PostgreSQL); nothing on DuckDB."""
+    if settings.engine == "postgres":
+        from .postgres import copy_state
+
+        copy_state(settings)
 
 
 @contextlib.contextmanager

@@ -330,6 +330,99 @@ def test_the_staging_and_marts_checks_find_the_same_on_both_engines(builds: dict
 
 
 @pytest.mark.slow
+def test_the_delivery_state_is_in_postgres_after_a_build_and_after_a_send(
+    builds: dict[str, Path], server: Server
+) -> None:
+    """SQL consumers of PostgreSQL find the Ed-Fi delivery state beside the models (`edfi_state`): the
+    build published the DuckDB file's state with its models, and `make send` (to the Ed-Fi API stand-in)
+    copied the new state, `accepted` filled, right after it published the file."""
+    from _edfi_api import EdFiApiStandIn
+
+    tmp = builds["postgres"]
+    built = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
+    assert built["desired"] > 0 and built["pending_payloads"] > 0 and built["accepted"] == 0, built
+    with EdFiApiStandIn() as api:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG") and k != "ENGINE"}
+        env |= {
+            "ENGINE": "postgres",
+            **server.environ(DATABASE),
+            "WAREHOUSE": str(tmp / "warehouse" / "edreflect.duckdb"),
+            "EDFI_OUTPUT": str(tmp / "edfi"),
+            "LOG_FILE": str(tmp / "send.log"),
+            "EDFI_DISTRICT_ID": str(cfg.SAMPLE_DISTRICT_ID),
+            "EDFI_SCHOOL_YEARS": ",".join(map(str, cfg.SAMPLE_SCHOOL_YEARS)),
+            "EDFI_API_URL": api.base_url,
+            "EDFI_CLIENT_ID": api.client_id,
+            "EDFI_CLIENT_SECRET": api.client_secret,
+            "EDFI_VERIFY_SSL": "false",
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipeline", "send"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        held = sum(
+            len(api.records(y, r))
+            for y in cfg.SAMPLE_SCHOOL_YEARS
+            for r in ("cohorts", "staffCohortAssociations")
+        )
+    sent = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
+    assert sent["accepted"] == held > 0 and sent["sends"] > built["sends"], (built, sent)
+
+
+def _nulls_first(row: tuple) -> tuple:
+    return tuple((v is not None, v or "") for v in row)
+
+
+def _same_state(warehouse: Path, server: Server) -> dict[str, int]:
+    """Assert PostgreSQL's `edfi_state` holds the DuckDB file's rows (every table and view, every column as
+    text); rows per relation."""
+    duck = duckdb.connect(str(warehouse), read_only=True)
+    pg = server.connect(DATABASE)
+    try:
+        cur = pg.cursor()
+        relations = [
+            t
+            for (t,) in duck.execute(
+                "select table_name from information_schema.tables where table_schema = ? order by 1",
+                ["edfi_state"],
+            ).fetchall()
+        ]
+        cur.execute(
+            "select table_name from information_schema.tables where table_schema = 'edfi_state' order by 1"
+        )
+        assert [t for (t,) in cur.fetchall()] == relations
+        assert {"accepted", "desired", "pending_payloads", "builds", "sends", "desired_cohorts"} <= set(
+            relations
+        )
+        rows = {}
+        for relation in relations:
+            columns = [
+                c
+                for (c,) in duck.execute(
+                    """select column_name from information_schema.columns
+                       where table_schema = 'edfi_state' and table_name = ? order by ordinal_position""",
+                    [relation],
+                ).fetchall()
+            ]
+            text = ", ".join(f'cast("{c}" as varchar)' for c in columns)
+            want = sorted(
+                duck.execute(f'select {text} from edfi_state."{relation}"').fetchall(), key=_nulls_first
+            )
+            cur.execute(f'select {text} from edfi_state."{relation}"')
+            assert sorted(cur.fetchall(), key=_nulls_first) == want, f"edfi_state.{relation} differs"
+            rows[relation] = len(want)
+        return rows
+    finally:
+        pg.close()
+        duck.close()
+
+
+@pytest.mark.slow
 def test_a_failed_postgres_build_changes_nothing_there(builds: dict[str, Path], server: Server) -> None:
     """All or nothing on PostgreSQL: a build that fails at dbt (here a time zone only the analyst marts
     read) leaves the live schemas exactly as the last good build left them, and no `__next` schema."""
