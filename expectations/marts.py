@@ -30,13 +30,13 @@ RULES = (
 def mart_models(models: Models, settings: Settings) -> dict[str, str]:
     """Each mart and the file that defines it: from dbt's manifest, else the tables of the schema."""
     manifest = dbt_results._read(dbt_results.target_dir(settings) / "manifest.json") or {}
-    models = {
+    found = {
         n["name"]: n.get("original_file_path") or ""
         for n in (manifest.get("nodes") or {}).values()
         if n.get("resource_type") == "model" and models.layer_schema(n.get("schema") or "") == SCHEMA
     }
-    if models:
-        return dict(sorted(models.items()))
+    if found:
+        return dict(sorted(found.items()))
     return {rel.split(".", 1)[1]: "" for rel in sorted(models.relations(SCHEMA))}
 
 
