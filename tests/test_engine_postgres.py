@@ -335,7 +335,7 @@ def test_the_delivery_state_is_in_postgres_after_a_build_and_after_a_send(
 ) -> None:
     """SQL consumers of PostgreSQL find the Ed-Fi delivery state beside the models (`edfi_state`): the
     build published the DuckDB file's state with its models, and `make send` (to the Ed-Fi API stand-in)
-    copied the new state, `accepted` filled, right after it published the file."""
+    and `make resync` copied the new state, `accepted` filled, right after they published the file."""
     from _edfi_api import EdFiApiStandIn
 
     tmp = builds["postgres"]
@@ -356,22 +356,29 @@ def test_the_delivery_state_is_in_postgres_after_a_build_and_after_a_send(
             "EDFI_CLIENT_SECRET": api.client_secret,
             "EDFI_VERIFY_SSL": "false",
         }
-        proc = subprocess.run(
-            [sys.executable, "-m", "pipeline", "send"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert proc.returncode == 0, proc.stderr[-3000:]
+        _pipeline("send", env)
         held = sum(
             len(api.records(y, r))
             for y in cfg.SAMPLE_SCHOOL_YEARS
             for r in ("cohorts", "staffCohortAssociations")
         )
-    sent = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
-    assert sent["accepted"] == held > 0 and sent["sends"] > built["sends"], (built, sent)
+        sent = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
+        assert sent["accepted"] == held > 0 and sent["sends"] > built["sends"], (built, sent)
+        _pipeline("resync", env)  # the API holds what was sent: the same records, one more run logged
+    resynced = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
+    assert resynced["accepted"] == held and resynced["sends"] > sent["sends"], (sent, resynced)
+
+
+def _pipeline(command: str, env: dict[str, str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", command],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def _nulls_first(row: tuple) -> tuple:
