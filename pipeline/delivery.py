@@ -28,18 +28,13 @@ def _state_copy(settings: Settings) -> Iterator[Workspace]:
         yield ws
 
 
-def _copy_if_published(settings: Settings, ws: Workspace) -> None:
-    """`edfi.send` published the copy (it replaced the live file, so it is gone): ENGINE=postgres copies
-    the new state there too, still under the run lock (`engines.after_state_change`)."""
-    if not ws.work.exists():
-        engines.after_state_change(settings)
-
-
 def send(settings: Settings, log: Path) -> int:
     """Send what the last build planned and the API has not accepted yet; 0 when everything was accepted."""
     with _state_copy(settings) as ws:
         rc = send_pending(settings, ws, log)
-        _copy_if_published(settings, ws)
+        # ENGINE=postgres: the live file's state (new, or as it was) copied there, still under the lock;
+        # a copy a failed run left stale is healed by the next send
+        engines.after_state_change(settings)
         return rc
 
 
@@ -47,5 +42,5 @@ def resync(settings: Settings) -> int:
     """Reconcile `accepted` with what the API holds; the next `make send` applies the resulting plan."""
     with _state_copy(settings) as ws:
         rc = resync_state(settings, ws)
-        _copy_if_published(settings, ws)
+        engines.after_state_change(settings)  # ENGINE=postgres: as after a send
         return rc

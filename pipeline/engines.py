@@ -107,8 +107,8 @@ def publish(settings: Settings) -> None:
 
 
 def after_state_change(settings: Settings) -> None:
-    """A send or resync published the live DuckDB file's new Ed-Fi state (the authoritative copy): copy it
-    to the engine's `edfi_state` (PostgreSQL); nothing on DuckDB."""
+    """A send or resync ended (and published the live DuckDB file when it changed the Ed-Fi state, the
+    authoritative copy): copy that state to the engine's `edfi_state` (PostgreSQL); nothing on DuckDB."""
     if settings.engine == "postgres":
         from .postgres import copy_state
 

@@ -23,9 +23,9 @@ write it under the run lock, in the same transaction as the output folder they p
 the copy they plan the next send from. SQL consumers of PostgreSQL find a copy of it beside the models,
 schema `edfi_state`, replaced whole at each change of the DuckDB copy: by a build in the transaction that
 publishes its models (`edfi_state__next` is swapped in with them, so the state always describes the
-published models), and by a send or resync in one transaction of its own right after the DuckDB file is
-published (`copy_state`). PostgreSQL's copy is never read back: if copying it fails after a send, the
-DuckDB file still holds what the API accepted, and the next build or send copies it again.
+published models), and by each send or resync in one transaction of its own at its end, right after the
+DuckDB file is published (`copy_state`). PostgreSQL's copy is never read back: if copying it fails after a
+send, the DuckDB file still holds what the API accepted, and the next build, send or resync copies it again.
 
 The connection comes from libpq's variables (`Settings.postgres`; PGPASSWORD from the environment).
 """
@@ -339,7 +339,7 @@ def _copy_state(settings: Settings, target: str, *, replace: bool) -> dict[str, 
                 raise PostgresError(
                     f"copying the Ed-Fi state ({settings.warehouse}, schema {STATE_SCHEMA}) to "
                     f"{_where(settings)} failed and was rolled back ({kept} untouched; the DuckDB file holds "
-                    f"the state, and the next build or send copies it again): {str(exc).strip()}"
+                    f"the state, and the next build, send or resync copies it again): {str(exc).strip()}"
                 ) from exc
     finally:
         duck.close()

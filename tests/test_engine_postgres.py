@@ -365,8 +365,16 @@ def test_the_delivery_state_is_in_postgres_after_a_build_and_after_a_send(
         sent = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
         assert sent["accepted"] == held > 0 and sent["sends"] > built["sends"], (built, sent)
         _pipeline("resync", env)  # the API holds what was sent: the same records, one more run logged
-    resynced = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
-    assert resynced["accepted"] == held and resynced["sends"] > sent["sends"], (sent, resynced)
+        resynced = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
+        assert resynced["accepted"] == held and resynced["sends"] > sent["sends"], (sent, resynced)
+        pg = server.connect(DATABASE)  # a copy lost (or left stale by a failed copy) ...
+        try:
+            pg.cursor().execute("drop schema edfi_state cascade")
+            pg.commit()
+        finally:
+            pg.close()
+        _pipeline("send", env)  # ... is copied again by the next send, even one with nothing to send
+    assert _same_state(tmp / "warehouse" / "edreflect.duckdb", server) == resynced
 
 
 def _pipeline(command: str, env: dict[str, str]) -> None:
