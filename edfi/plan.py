@@ -174,15 +174,21 @@ class Plan:
 # ------------------------------------------------------------------------------------------------ state
 
 
+def state_views(schema: str = STATE_SCHEMA) -> dict[str, str]:
+    """The readable per-resource views of the state in `schema`: name -> query (plain SQL, so
+    PostgreSQL's copy of the state, `pipeline.postgres.copy_state`, has the same views)."""
+    return {
+        view: f"select * from {schema}.{table} where resource = '{resource}'"
+        for view, (table, resource) in _VIEWS.items()
+    }
+
+
 def ensure_state(con: duckdb.DuckDBPyConnection) -> None:
     """Create the state tables on first use (and migrate the identity tables of earlier versions)."""
     for ddl in _STATE_DDL:
         con.execute(ddl)
-    for view, (table, resource) in _VIEWS.items():
-        con.execute(
-            f"create or replace view {STATE_SCHEMA}.{view} as "
-            f"select * from {STATE_SCHEMA}.{table} where resource = '{resource}'"
-        )
+    for view, query in state_views().items():
+        con.execute(f"create or replace view {STATE_SCHEMA}.{view} as {query}")
     _migrate_identity_tables(con)
 
 

@@ -5,7 +5,7 @@ them. It reads what the last `dbt build` wrote into its target folder (`pipeline
 `run_results.json` (each test's status, `failures`, message and stored-failures relation) and
 `manifest.json` (the test's severity and the model it is about), and turns each test into a finding of
 the model's layer, so the Data Docs and `quality.validation_results` show dbt's verdicts per model, with
-a few failing rows read back from the relation dbt stored them in.
+a few failing rows read back from the relation dbt stored them in, on the engine dbt built on (`Models`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from pipeline.config import Settings
 
 from .model import ERROR, WARNING, Finding, Rule, join_examples, short
+from .sql import Models
 
 RULE = Rule(
     "dbt_test",
@@ -129,13 +128,11 @@ def tests(directory: Path) -> tuple[list[DbtTest], str | None]:
     return out, (results.get("metadata") or {}).get("generated_at")
 
 
-def _examples(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
+def _examples(models: Models, relation: str) -> str | None:
     """A few rows of a stored failures relation (or of the test's query re-run), as a person reads them."""
     try:
-        cur = con.execute(f"select * from {relation} limit {EXAMPLE_ROWS}")
-        names = [d[0] for d in cur.description]
-        rows = cur.fetchall()
-    except duckdb.Error:
+        names, rows = models.query(f"select * from {relation} limit {EXAMPLE_ROWS}")
+    except models.errors:
         return None
     if {"column_name", "check_name", "failing_rows", "examples"} <= set(names):  # contract_conformance
         shown = []
@@ -154,13 +151,11 @@ def _examples(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
     )
 
 
-def findings(
-    con: duckdb.DuckDBPyConnection, settings: Settings, schema: str, loaded_at: dt.datetime | None
-) -> list[Finding]:
+def findings(models: Models, settings: Settings, schema: str, loaded_at: dt.datetime | None) -> list[Finding]:
     """One finding per dbt test on a model of `schema`, plus whether dbt's results describe this load."""
     directory = target_dir(settings)
     found, ran_at = tests(directory)
-    mine = [t for t in found if t.schema == schema]
+    mine = [t for t in found if models.layer_schema(t.schema) == schema]
     stale = None
     if ran_at is None:
         stale = f"no run_results.json and manifest.json in {directory}: run `dbt build`"
@@ -171,7 +166,7 @@ def findings(
     out = [Finding("dbt", RESULTS_PRESENT.check, 1 if stale else 0, 1, examples=stale)]
     for t in sorted(mine, key=lambda t: (t.model, t.name)):
         if t.members:
-            out += _member_findings(con, t)
+            out += _member_findings(models, t)
             continue
         failing, examples = 0, None
         if t.status in ("warn", "fail"):
@@ -179,7 +174,7 @@ def findings(
             # a stored failures relation, else the failing test's own query run again (only failing tests:
             # storing every test's failures would cost a table or view per test and build)
             source = _failures_source(t)
-            examples = (_examples(con, source) if source else None) or (
+            examples = (_examples(models, source) if source else None) or (
                 short(t.message) if t.message else None
             )
         elif t.status in ("error", "skipped"):
@@ -214,7 +209,7 @@ def _finding(t: DbtTest, model: str, failing: int, examples: str | None) -> Find
     )
 
 
-def _member_findings(con: duckdb.DuckDBPyConnection, t: DbtTest) -> list[Finding]:
+def _member_findings(models: Models, t: DbtTest) -> list[Finding]:
     """A file group's `contract_conformance` test, as one finding per model it checks (its rows name
     their model), so each staging model shows its own result."""
     failing: dict[str, int] = {}
@@ -223,11 +218,11 @@ def _member_findings(con: duckdb.DuckDBPyConnection, t: DbtTest) -> list[Finding
         try:
             failing = {
                 m: int(n or 0)
-                for m, n in con.execute(
+                for m, n in models.query(
                     f"select model_name, sum(failing_rows) from {source} group by model_name"
-                ).fetchall()
+                )[1]
             }
-        except duckdb.Error:
+        except models.errors:
             failing = {t.model: max(t.failures, 1)}
     out = []
     for member in t.members:
@@ -236,6 +231,6 @@ def _member_findings(con: duckdb.DuckDBPyConnection, t: DbtTest) -> list[Finding
             count, examples = 1, _not_run(t)
         elif count and source:
             quoted = member.replace("'", "''")
-            examples = _examples(con, f"(select * from {source} where model_name = '{quoted}') as mine")
+            examples = _examples(models, f"(select * from {source} where model_name = '{quoted}') as mine")
         out.append(_finding(t, member, count, examples))
     return out

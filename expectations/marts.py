@@ -4,7 +4,7 @@ dbt owns the rules on the marts (model contracts with primary keys, which DuckDB
 singular tests under tests/dbt/marts): this suite reads their results (`dbt_results`) instead of
 re-running them. It adds, per mart (the models dbt's manifest places in the `marts` schema, else the
 tables found there), that the mart exists and its volume and newest `updated_at` against the previous
-load (`profiles`).
+load (`profiles`). The marts are read where dbt built them (`Models`: DuckDB, or PostgreSQL).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pipeline.config import Settings
 
 from . import dbt_results, profiles
 from .model import ERROR, Finding, Rule
-from .sql import relations
+from .sql import Models
 
 SCHEMA = "marts"
 
@@ -27,33 +27,31 @@ RULES = (
 )
 
 
-def mart_models(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, str]:
+def mart_models(models: Models, settings: Settings) -> dict[str, str]:
     """Each mart and the file that defines it: from dbt's manifest, else the tables of the schema."""
     manifest = dbt_results._read(dbt_results.target_dir(settings) / "manifest.json") or {}
-    models = {
+    found = {
         n["name"]: n.get("original_file_path") or ""
         for n in (manifest.get("nodes") or {}).values()
-        if n.get("resource_type") == "model" and n.get("schema") == SCHEMA
+        if n.get("resource_type") == "model" and models.layer_schema(n.get("schema") or "") == SCHEMA
     }
-    if models:
-        return dict(sorted(models.items()))
-    names = con.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by 1", [SCHEMA]
-    ).fetchall()
-    return {n: "" for (n,) in names}
+    if found:
+        return dict(sorted(found.items()))
+    return {rel.split(".", 1)[1]: "" for rel in sorted(models.relations(SCHEMA))}
 
 
-def collect(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[list[Finding], dict[str, object]]:
-    have = relations(con)
+def collect(
+    con: duckdb.DuckDBPyConnection, settings: Settings, models: Models | None = None
+) -> tuple[list[Finding], dict[str, object]]:
+    """The layer's findings: `con` is the DuckDB warehouse (loads, profiles), `models` where dbt built the
+    marts (default: `con` itself)."""
+    models = models or Models(con)
+    have = models.relations(SCHEMA)
     load_id, loaded_at = profiles.latest_load(con)
-    columns: dict[str, set[str]] = {}
-    for table, column in con.execute(
-        "select table_name, column_name from information_schema.columns where table_schema = ?", [SCHEMA]
-    ).fetchall():
-        columns.setdefault(table, set()).add(column)
+    columns = models.columns(SCHEMA)
     findings: list[Finding] = []
     measured: list[profiles.Profile] = []
-    files = mart_models(con, settings)
+    files = mart_models(models, settings)
     for model, file in files.items():
         rel = f"{SCHEMA}.{model}"
         if rel not in have:
@@ -63,8 +61,8 @@ def collect(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[list[Fi
         newest = (
             "max(updated_at)::timestamp" if "updated_at" in columns.get(model, set()) else "null::timestamp"
         )
-        rows, latest = con.execute(f"select count(*), {newest} from {rel}").fetchone()
+        rows, latest = models.fetchone(f"select count(*), {newest} from {models.relation(SCHEMA, model)}")
         measured.append(profiles.Profile(model, int(rows), latest))
     findings += profiles.findings(con, SCHEMA, load_id, measured, files)
-    findings += dbt_results.findings(con, settings, SCHEMA, loaded_at)
+    findings += dbt_results.findings(models, settings, SCHEMA, loaded_at)
     return findings, {"load_id": load_id, "profiles": measured}

@@ -174,16 +174,20 @@ def _batch(layer: str, con: duckdb.DuckDBPyConnection, settings: Settings) -> La
 
         findings, context = raw.collect(con)
         rules = raw.RULES
-    elif layer == "staging":
-        from . import staging
+    elif layer in ("staging", "marts"):  # read where dbt built them (ENGINE=postgres: PostgreSQL)
+        from . import marts, staging
+        from .sql import models_for
 
-        findings, context = staging.collect(con, settings)
-        rules = staging.RULES
-    elif layer == "marts":
-        from . import marts
-
-        findings, context = marts.collect(con, settings)
-        rules = marts.RULES
+        suite = staging if layer == "staging" else marts
+        with models_for(settings, con) as models:
+            try:
+                findings, context = suite.collect(con, settings, models)
+            except models.errors as exc:
+                raise ValidationSetupError(
+                    f"{layer} layer: the checks could not be computed on {settings.engine}: "
+                    f"{str(exc).strip()}"
+                ) from exc
+        rules = suite.RULES
     elif layer == "export":
         from . import export
 

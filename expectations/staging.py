@@ -4,7 +4,8 @@ dbt owns the rules on the staging models (`contract_conformance`: values parse, 
 enumerations, references, orphans): this suite reads their results (`dbt_results`). It adds, per model
 (`staging.stg_edreflect__<key>`, names from `pipeline.codegen`), what a dbt test does not say: the model
 exists, its timestamps, dates and school years fall in plausible ranges, and its volume and newest
-`updated_at` against the previous load (`profiles`). One query per model reads the view once.
+`updated_at` against the previous load (`profiles`). One query per model reads the view once, where dbt
+built it (`Models`: the DuckDB warehouse, or PostgreSQL); the previous loads' profiles stay in DuckDB.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pipeline.config import Settings
 
 from . import dbt_results, profiles
 from .model import ERROR, WARNING, Finding, Rule, join_examples
-from .sql import examples_sql, lit, q, relations
+from .sql import Models, lit, q
 
 SCHEMA = "staging"
 TIMESTAMP_RANGE = ("2000-01-01", "2100-01-01")  # platform events: created, updated, observed...
@@ -52,18 +53,7 @@ def model_relation(t: Table) -> str:
     return f"{SCHEMA}.{codegen.model_name(t)}"
 
 
-def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for table, column in con.execute(
-        "select table_name, column_name from information_schema.columns where table_schema = ?", [SCHEMA]
-    ).fetchall():
-        out.setdefault(f"{SCHEMA}.{table}", set()).add(column)
-    return out
-
-
-def _model_findings(
-    con: duckdb.DuckDBPyConnection, t: Table, present: set[str]
-) -> tuple[list[Finding], profiles.Profile]:
+def _model_findings(models: Models, t: Table, present: set[str]) -> tuple[list[Finding], profiles.Profile]:
     """The range checks and the profile (rows, newest updated_at) of one model, in one scan of its view."""
     model = codegen.model_name(t)
     at = "s.source_file || ':' || s.source_line::varchar || ' '"
@@ -86,8 +76,8 @@ def _model_findings(
     newest = "max(s.updated_at)::timestamp" if "updated_at" in present else "null::timestamp"
     select = ["count(*)", newest]
     for _, _, cond, example in checks:
-        select += [f"count(*) filter (where {cond})", examples_sql(example, "s.source_line", cond)]
-    res = con.execute(f"select {', '.join(select)} from {model_relation(t)} as s").fetchone()
+        select += [f"count(*) filter (where {cond})", models.examples_sql(example, "s.source_line", cond)]
+    res = models.fetchone(f"select {', '.join(select)} from {models.relation(SCHEMA, model)} as s")
     rows = int(res[0])
     found = [
         Finding(
@@ -104,9 +94,14 @@ def _model_findings(
     return found, profiles.Profile(model, rows, res[1])
 
 
-def collect(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[list[Finding], dict[str, object]]:
-    have = relations(con)
-    cols = _columns(con)
+def collect(
+    con: duckdb.DuckDBPyConnection, settings: Settings, models: Models | None = None
+) -> tuple[list[Finding], dict[str, object]]:
+    """The layer's findings: `con` is the DuckDB warehouse (loads, profiles), `models` where dbt built the
+    models (default: `con` itself)."""
+    models = models or Models(con)
+    have = models.relations(SCHEMA)
+    cols = models.columns(SCHEMA)
     load_id, loaded_at = profiles.latest_load(con)
     findings: list[Finding] = []
     measured: list[profiles.Profile] = []
@@ -121,9 +116,9 @@ def collect(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[list[Fi
             )
             continue
         findings.append(Finding(model, "model_present", 0, 1, file=t.relative_path))
-        found, profile = _model_findings(con, t, cols.get(rel, set()))
+        found, profile = _model_findings(models, t, cols.get(model, set()))
         findings += found
         measured.append(profile)
     findings += profiles.findings(con, SCHEMA, load_id, measured, files)
-    findings += dbt_results.findings(con, settings, SCHEMA, loaded_at)
+    findings += dbt_results.findings(models, settings, SCHEMA, loaded_at)
     return findings, {"load_id": load_id, "profiles": measured}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from edfi.send import resync_state, send_pending
 
+from . import engines
 from .config import Settings
 from .lock import run_lock
 from .warehouse import Workspace, workspace
@@ -32,10 +33,16 @@ def _state_copy(settings: Settings) -> Iterator[Workspace]:
 def send(settings: Settings, log: Path) -> int:
     """Send what the last build planned and the API has not accepted yet; 0 when everything was accepted."""
     with _state_copy(settings) as ws:
-        return send_pending(settings, ws, log)
+        rc = send_pending(settings, ws, log)
+        # ENGINE=postgres: the live file's state (new, or as it was) copied there, still under the lock;
+        # a copy a failed run left stale is healed by the next send
+        engines.after_state_change(settings)
+        return rc
 
 
 def resync(settings: Settings) -> int:
     """Reconcile `accepted` with what the API holds; the next `make send` applies the resulting plan."""
     with _state_copy(settings) as ws:
-        return resync_state(settings, ws)
+        rc = resync_state(settings, ws)
+        engines.after_state_change(settings)  # ENGINE=postgres: as after a send
+        return rc

@@ -3,7 +3,9 @@ does nothing, so a DuckDB build is exactly what it was before engines existed.
 
 `postgres`: the loader parses and lands raw in the build's DuckDB copy as always, `after_load` copies raw
 into PostgreSQL (`pipeline.postgres.land_raw`), dbt builds there (`--target postgres`), and `before_render`
-copies the `edfi` models back into the DuckDB copy, where the render, its state and its checks stay.
+copies the `edfi` models back into the DuckDB copy, where the render, its state and its checks stay. The
+staging and marts checks read the models on PostgreSQL (`expectations.sql.Models`); the Ed-Fi state is
+copied there (`edfi_state`) with the build's models at `publish`, and after a send (`after_state_change`).
 All or nothing there too: a build writes only `<schema>__next` schemas beside the live ones (raw and every
 model schema); `publish` swaps them in, in one transaction, right before the DuckDB copy is swapped in, and
 `discard` drops them when the build fails. Readers of the live schemas never see a half-built warehouse.
@@ -68,9 +70,13 @@ def after_load(settings: Settings, summary: RunSummary) -> None:
     summary.figures["raw tables copied to PostgreSQL"] = len(copied)
 
 
+# Engines whose models the staging and marts checks read (expectations.sql.Models: DuckDB, PostgreSQL)
+MODELS_VALIDATED_ON = (DEFAULT, "postgres")
+
+
 def validate_models(settings: Settings, summary: RunSummary, validate: Callable[[str], None]) -> None:
-    """The staging and marts checks read the models where dbt built them: DuckDB only, for now."""
-    if settings.engine == DEFAULT:
+    """The staging and marts checks read the models where dbt built them (`MODELS_VALIDATED_ON`)."""
+    if settings.engine in MODELS_VALIDATED_ON:
         validate("staging")
         validate("marts")
         return
@@ -91,11 +97,22 @@ def before_render(settings: Settings, summary: RunSummary) -> None:
 
 
 def publish(settings: Settings) -> None:
-    """Swap the build's schemas in (PostgreSQL: one transaction); nothing on DuckDB."""
+    """Swap the build's schemas in (PostgreSQL: one transaction, the build's Ed-Fi state with the models);
+    nothing on DuckDB."""
     if builds_beside_live(settings):
-        from .postgres import publish_schemas
+        from .postgres import land_state, publish_schemas
 
+        land_state(settings, BUILD_SCHEMA_SUFFIX)
         publish_schemas(settings, BUILD_SCHEMA_SUFFIX)
+
+
+def after_state_change(settings: Settings) -> None:
+    """A send or resync ended (and published the live DuckDB file when it changed the Ed-Fi state, the
+    authoritative copy): copy that state to the engine's `edfi_state` (PostgreSQL); nothing on DuckDB."""
+    if settings.engine == "postgres":
+        from .postgres import copy_state
+
+        copy_state(settings)
 
 
 @contextlib.contextmanager

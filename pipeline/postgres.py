@@ -17,6 +17,16 @@ After `dbt build`, `read_edfi` copies the `edfi` models back into the DuckDB cop
 dbt-duckdb would have built them, so the Ed-Fi render, its state (`edfi_state`), its checks and the
 published file stay in one place whatever the engine.
 
+The Ed-Fi delivery state (`edfi_state`: desired, accepted, pending payloads, builds, sends) is written in
+the DuckDB file, and that copy is the authoritative one: the render, `make send` and `make resync` read and
+write it under the run lock, in the same transaction as the output folder they publish with it, and it is
+the copy they plan the next send from. SQL consumers of PostgreSQL find a copy of it beside the models,
+schema `edfi_state`, replaced whole at each change of the DuckDB copy: by a build in the transaction that
+publishes its models (`edfi_state__next` is swapped in with them, so the state always describes the
+published models), and by each send or resync in one transaction of its own at its end, right after the
+DuckDB file is published (`copy_state`). PostgreSQL's copy is never read back: if copying it fails after a
+send, the DuckDB file still holds what the API accepted, and the next build, send or resync copies it again.
+
 The connection comes from libpq's variables (`Settings.postgres`; PGPASSWORD from the environment).
 """
 
@@ -51,7 +61,9 @@ _TO_POSTGRES = {
     "DATE": "date",
     "TIMESTAMP": "timestamp",
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "JSON": "json",  # edfi_state's payloads and summaries, kept as the text DuckDB holds
 }
+STATE_SCHEMA = "edfi_state"
 # PostgreSQL type of an edfi model column -> the DuckDB type dbt-duckdb gives the same SQL.
 _TO_DUCKDB = {
     "text": "VARCHAR",
@@ -258,8 +270,10 @@ def discard_schemas(settings: Settings, schema_suffix: str) -> None:
         pg.commit()
 
 
-def _copy_table(duck: duckdb.DuckDBPyConnection, cur, table: str, schema: str, csv_path: Path) -> int:
-    columns = _columns(duck, RAW_SCHEMA, table)
+def _copy_table(
+    duck: duckdb.DuckDBPyConnection, cur, table: str, schema: str, csv_path: Path, source: str = RAW_SCHEMA
+) -> int:
+    columns = _columns(duck, source, table)
     wanted = [(name, _TO_POSTGRES.get(typ, "text")) for name, typ in columns]
     # PostgreSQL cuts identifiers to 63 bytes, here and in dbt's source() alike (no two contract tables
     # share their first 63 characters; tests/test_engine_postgres.py checks it)
@@ -267,7 +281,7 @@ def _copy_table(duck: duckdb.DuckDBPyConnection, cur, table: str, schema: str, c
     cur.execute(f"create table {relation} ({', '.join(f'{_q(n)} {t}' for n, t in wanted)})")
     # Timestamps as ISO text in UTC-free form (raw's are naive UTC); DuckDB quotes the empty string.
     duck.execute(
-        f"copy (select * from {RAW_SCHEMA}.{_q(table)}) to '{_sql_path(csv_path)}' "
+        f"copy (select * from {_q(source)}.{_q(table)}) to '{_sql_path(csv_path)}' "
         "(format csv, header false, quote '\"', escape '\"', nullstr '')"
     )
     with open(csv_path, "rb") as fh:
@@ -275,6 +289,61 @@ def _copy_table(duck: duckdb.DuckDBPyConnection, cur, table: str, schema: str, c
     rows = cur.rowcount
     csv_path.unlink()
     return int(rows)
+
+
+def land_state(settings: Settings, schema_suffix: str) -> dict[str, int]:
+    """A build: copy the DuckDB copy's `edfi_state` into `edfi_state<schema_suffix>`, which
+    `publish_schemas` swaps in with the models; rows per table."""
+    return _copy_state(settings, STATE_SCHEMA + schema_suffix, replace=False)
+
+
+def copy_state(settings: Settings) -> dict[str, int]:
+    """A send or resync, after it published the DuckDB file: replace PostgreSQL's `edfi_state` with the
+    file's, in one transaction (readers see the state before or after the send, whole); rows per table."""
+    return _copy_state(settings, STATE_SCHEMA, replace=True)
+
+
+def _copy_state(settings: Settings, target: str, *, replace: bool) -> dict[str, int]:
+    from edfi.plan import state_views
+
+    copied: dict[str, int] = {}
+    duck = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        tables = [
+            t
+            for (t,) in duck.execute(
+                """select table_name from duckdb_tables()
+                   where database_name = current_database() and schema_name = ? order by 1""",
+                [STATE_SCHEMA],
+            ).fetchall()
+        ]
+        with (
+            connect(settings) as pg,
+            pg.cursor() as cur,
+            tempfile.TemporaryDirectory(prefix="edreflect-pg-") as tmp,
+        ):
+            try:
+                cur.execute(f"drop schema if exists {_q(target)} cascade")
+                cur.execute(f"create schema {_q(target)}")
+                for table in tables:
+                    copied[table] = _copy_table(
+                        duck, cur, table, target, Path(tmp) / "table.csv", source=STATE_SCHEMA
+                    )
+                views = state_views(_q(target))
+                for view, query in views.items() if {"accepted", "desired"} <= set(tables) else ():
+                    cur.execute(f"create view {_q(target)}.{_q(view)} as {query}")
+                pg.commit()
+            except Exception as exc:
+                pg.rollback()
+                kept = "its previous copy is" if replace else "the live schemas are"
+                raise PostgresError(
+                    f"copying the Ed-Fi state ({settings.warehouse}, schema {STATE_SCHEMA}) to "
+                    f"{_where(settings)} failed and was rolled back ({kept} untouched; the DuckDB file holds "
+                    f"the state, and the next build, send or resync copies it again): {str(exc).strip()}"
+                ) from exc
+    finally:
+        duck.close()
+    return copied
 
 
 def _sql_path(path: Path) -> str:

@@ -9,10 +9,13 @@ differ between engines (`1000.0` and `1000`, `+00` and `-05`) never pass for a d
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import decimal
 import hashlib
+import io
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -177,12 +180,39 @@ def _build(tmp: Path, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+def _broken_sample(folder: Path) -> Path:
+    """The embedded sample with one user's row broken the way vendors break it: a `createdAt` of 1970
+    (Great Expectations' own range check warns) and a `hireDate` that does not parse (dbt's
+    contract_conformance test warns and stores its failing rows), so both engines have checks to fail."""
+    from sample_product import ensure_sample
+
+    product = folder / "product"
+    shutil.copytree(ensure_sample(cfg.SAMPLE_DIR, cfg.SAMPLE_EDUCATORS, cfg.SAMPLE_SEED), product)
+    users = product / "users" / "users.csv"
+    lines = users.read_text(encoding="utf-8").split("\n")
+    header = next(csv.reader([lines[0].lstrip("\ufeff")]))
+    row = next(csv.reader([lines[1]]))
+    row[header.index("createdAt")] = "1970-01-01T00:00:00.000Z"
+    row[header.index("hireDate")] = "someday"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(row)
+    lines[1] = out.getvalue()
+    users.write_text("\n".join(lines), encoding="utf-8")
+    return product
+
+
 @pytest.fixture(scope="module")
 def builds(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The embedded sample built by `python -m pipeline build` on each engine, both at once."""
+    """The embedded sample, one row broken (`_broken_sample`), built by `python -m pipeline build` on each
+    engine, both at once."""
     server.create_database(DATABASE)
     folders = {"duckdb": tmp_path_factory.mktemp("duckdb"), "postgres": tmp_path_factory.mktemp("postgres")}
-    envs = {"duckdb": {}, "postgres": {"ENGINE": "postgres", **server.environ(DATABASE)}}
+    product = {
+        "DATA_PRODUCT": str(_broken_sample(tmp_path_factory.mktemp("product"))),
+        "EDFI_DISTRICT_ID": str(cfg.SAMPLE_DISTRICT_ID),
+        "EDFI_SCHOOL_YEARS": ",".join(map(str, cfg.SAMPLE_SCHOOL_YEARS)),
+    }
+    envs = {"duckdb": product, "postgres": {"ENGINE": "postgres", **product, **server.environ(DATABASE)}}
     procs = {engine: _build(folders[engine], envs[engine]) for engine in folders}
     try:
         for engine, proc in procs.items():
@@ -264,10 +294,147 @@ def test_the_postgres_build_keeps_raw_and_the_render_in_duckdb_and_never_logs_th
         duck.close()
     output = " ".join((tmp / "build.out").read_text(errors="replace").split())  # the console wraps lines
     assert "copy raw to PostgreSQL" in output and "read edfi from PostgreSQL" in output
-    assert "do not run on postgres yet" in output
+    assert "do not run on postgres yet" not in output  # the staging and marts checks ran there
+    assert "staging checks (failed/warned/total)" in output and "marts checks (failed/warned/total)" in output
     for log in [tmp / "build.out", tmp / "edreflect-edfi.log", *tmp.glob("warehouse/*.dbt/logs/*")]:
         if log.is_file():
             assert server.password not in log.read_text(errors="replace"), log
+
+
+@pytest.mark.slow
+def test_the_staging_and_marts_checks_find_the_same_on_both_engines(builds: dict[str, Path]) -> None:
+    """Great Expectations' staging and marts suites on PostgreSQL (the models where dbt built them there)
+    find what they find on DuckDB: the same checks, subjects, failing and checked counts, and the same
+    examples of the failing rows (the row broken in `_broken_sample` among them)."""
+    found = {}
+    for engine, tmp in builds.items():
+        duck = duckdb.connect(str(tmp / "warehouse" / "edreflect.duckdb"), read_only=True)
+        try:
+            found[engine] = duck.execute(
+                """select layer, table_name, coalesce(column_name, ''), check_name, unexpected_count,
+                          coalesce(checked, -1), coalesce(examples, '')
+                   from quality.validation_results where layer in ('staging', 'marts') order by all"""
+            ).fetchall()
+        finally:
+            duck.close()
+    duck_rows, pg_rows = found["duckdb"], found["postgres"]
+    assert len(duck_rows) > 400 and {r[0] for r in duck_rows} == {"staging", "marts"}
+    counts = [r[:6] for r in duck_rows]
+    assert [r[:6] for r in pg_rows] == counts
+    failing = {(r[1], r[2], r[3]): r for r in duck_rows if r[4]}
+    old = failing[("stg_edreflect__users", "created_at", "timestamp_in_range")]
+    assert old[4] == 1 and old[6].startswith("users/users.csv:2 1970-01-01 00:00:00")
+    dbt = failing[("stg_edreflect__users", "", "dbt_test")]
+    assert "hire_date" in dbt[6] and "someday" in dbt[6], dbt  # from the stored failures
+    assert [r[6] for r in pg_rows] == [r[6] for r in duck_rows]
+
+
+@pytest.mark.slow
+def test_the_delivery_state_is_in_postgres_after_a_build_and_after_a_send(
+    builds: dict[str, Path], server: Server
+) -> None:
+    """SQL consumers of PostgreSQL find the Ed-Fi delivery state beside the models (`edfi_state`): the
+    build published the DuckDB file's state with its models, and `make send` (to the Ed-Fi API stand-in)
+    and `make resync` copied the new state, `accepted` filled, right after they published the file."""
+    from _edfi_api import EdFiApiStandIn
+
+    tmp = builds["postgres"]
+    built = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
+    assert built["desired"] > 0 and built["pending_payloads"] > 0 and built["accepted"] == 0, built
+    with EdFiApiStandIn() as api:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG") and k != "ENGINE"}
+        env |= {
+            "ENGINE": "postgres",
+            **server.environ(DATABASE),
+            "WAREHOUSE": str(tmp / "warehouse" / "edreflect.duckdb"),
+            "EDFI_OUTPUT": str(tmp / "edfi"),
+            "LOG_FILE": str(tmp / "send.log"),
+            "EDFI_DISTRICT_ID": str(cfg.SAMPLE_DISTRICT_ID),
+            "EDFI_SCHOOL_YEARS": ",".join(map(str, cfg.SAMPLE_SCHOOL_YEARS)),
+            "EDFI_API_URL": api.base_url,
+            "EDFI_CLIENT_ID": api.client_id,
+            "EDFI_CLIENT_SECRET": api.client_secret,
+            "EDFI_VERIFY_SSL": "false",
+        }
+        _pipeline("send", env)
+        held = sum(
+            len(api.records(y, r))
+            for y in cfg.SAMPLE_SCHOOL_YEARS
+            for r in ("cohorts", "staffCohortAssociations")
+        )
+        sent = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
+        assert sent["accepted"] == held > 0 and sent["sends"] > built["sends"], (built, sent)
+        _pipeline("resync", env)  # the API holds what was sent: the same records, one more run logged
+        resynced = _same_state(tmp / "warehouse" / "edreflect.duckdb", server)
+        assert resynced["accepted"] == held and resynced["sends"] > sent["sends"], (sent, resynced)
+        pg = server.connect(DATABASE)  # a copy lost (or left stale by a failed copy) ...
+        try:
+            pg.cursor().execute("drop schema edfi_state cascade")
+            pg.commit()
+        finally:
+            pg.close()
+        _pipeline("send", env)  # ... is copied again by the next send, even one with nothing to send
+    assert _same_state(tmp / "warehouse" / "edreflect.duckdb", server) == resynced
+
+
+def _pipeline(command: str, env: dict[str, str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", command],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def _nulls_first(row: tuple) -> tuple:
+    return tuple((v is not None, v or "") for v in row)
+
+
+def _same_state(warehouse: Path, server: Server) -> dict[str, int]:
+    """Assert PostgreSQL's `edfi_state` holds the DuckDB file's rows (every table and view, every column as
+    text); rows per relation."""
+    duck = duckdb.connect(str(warehouse), read_only=True)
+    pg = server.connect(DATABASE)
+    try:
+        cur = pg.cursor()
+        relations = [
+            t
+            for (t,) in duck.execute(
+                "select table_name from information_schema.tables where table_schema = ? order by 1",
+                ["edfi_state"],
+            ).fetchall()
+        ]
+        cur.execute(
+            "select table_name from information_schema.tables where table_schema = 'edfi_state' order by 1"
+        )
+        assert [t for (t,) in cur.fetchall()] == relations
+        assert {"accepted", "desired", "pending_payloads", "builds", "sends", "desired_cohorts"} <= set(
+            relations
+        )
+        rows = {}
+        for relation in relations:
+            columns = [
+                c
+                for (c,) in duck.execute(
+                    """select column_name from information_schema.columns
+                       where table_schema = 'edfi_state' and table_name = ? order by ordinal_position""",
+                    [relation],
+                ).fetchall()
+            ]
+            text = ", ".join(f'cast("{c}" as varchar)' for c in columns)
+            want = sorted(
+                duck.execute(f'select {text} from edfi_state."{relation}"').fetchall(), key=_nulls_first
+            )
+            cur.execute(f'select {text} from edfi_state."{relation}"')
+            assert sorted(cur.fetchall(), key=_nulls_first) == want, f"edfi_state.{relation} differs"
+            rows[relation] = len(want)
+        return rows
+    finally:
+        pg.close()
+        duck.close()
 
 
 @pytest.mark.slow

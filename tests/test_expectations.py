@@ -19,6 +19,7 @@ from _gx_warehouse import built_example
 
 from expectations import dbt_results, validate_layer
 from expectations.runner import data_docs_dir
+from expectations.sql import Models
 from pipeline import config
 from pipeline.dbt import dbt_dir, run_dbt
 
@@ -259,7 +260,7 @@ def test_dbt_results_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         'users' as source_table, 'created_at' as column_name, 'does not parse as timestamp' as check_name,
         3::bigint as failing_rows, 'users/users.csv:12 abc' as examples"""
     )
-    found = {f.check + (f.column or ""): f for f in dbt_results.findings(con, None, "staging", None)}
+    found = {f.check + (f.column or ""): f for f in dbt_results.findings(Models(con), None, "staging", None)}
     assert found["dbt_results_present"].failing == 0
     warn = found["dbt_test"]
     assert (warn.table, warn.severity, warn.failing) == ("stg_edreflect__users", "warning", 3)
@@ -268,7 +269,7 @@ def test_dbt_results_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     )
     passed = found["dbt_testuser_id"]
     assert (passed.severity, passed.failing) == ("error", 0)
-    assert dbt_results.findings(con, None, "marts", None)[0].failing == 1  # no marts test ran
+    assert dbt_results.findings(Models(con), None, "marts", None)[0].failing == 1  # no marts test ran
 
 
 def _insert_payload(settings: config.Settings, resource: str, group_id: str, user_id, payload: dict) -> None:
