@@ -21,7 +21,6 @@ next), peak memory < 4 GB, and time growing no faster than size^1.1.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import math
 import os
@@ -38,7 +37,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import engines
-from .measure import PROJECT_ROOT, Measured, run_child, run_measured
+from .measure import PROJECT_ROOT, Measured, run_child, run_measured, tests_module
 from .products import Product, ensure_product, tree_size
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -51,16 +50,6 @@ AIM_PEAK_BYTES = 4 * 2**30
 AIM_EXPONENT = 1.1
 
 console = Console(width=200)  # the table is wide; logs are not terminals
-
-
-def _sshd_module():
-    """tests/_sshd.py (the test suite's real-OpenSSH fixture): one sshd starter for tests and bench."""
-    spec = importlib.util.spec_from_file_location("_sshd", PROJECT_ROOT / "tests" / "_sshd.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["_sshd"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _base_env() -> dict[str, str]:
@@ -134,7 +123,7 @@ def _fresh(path: Path) -> Path:
 # ---------------------------------------------------------------- download
 def bench_download(product: Product, work: Path, timeout: float, repeat: int) -> dict[str, Any]:
     """Both clients `repeat` times, alternating which goes first; the median run of each is reported."""
-    sshd = _sshd_module()
+    sshd = tests_module("_sshd")  # the tests' real OpenSSH sshd
     samples: dict[str, list[dict[str, Any]]] = {"openssh": [], "extractor": []}
     with sshd.running_sshd() as server:
         remote = server.root / "product"

@@ -10,13 +10,11 @@ reference. PostgreSQL is a server of the bench's own, started like the tests' (`
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .measure import PROJECT_ROOT
+from .measure import tests_module
 from .products import Product
 
 ENGINES = ("duckdb", "postgres", "spark")
@@ -25,20 +23,10 @@ DATABASE = "bench"
 Build = Callable[[Product, Path, float, dict[str, str]], dict[str, Any]]
 
 
-def _postgres_module():
-    """tests/_postgres.py (the tests' real-PostgreSQL fixture): one server starter for tests and bench."""
-    spec = importlib.util.spec_from_file_location("_postgres", PROJECT_ROOT / "tests" / "_postgres.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["_postgres"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @contextlib.contextmanager
 def _engine_env(engine: str) -> Iterator[dict[str, str]]:
     if engine == "postgres":
-        pg = _postgres_module()
+        pg = tests_module("_postgres")
         with pg.postgres_server() as server:
             server.create_database(DATABASE)
             yield {"ENGINE": "postgres", **server.environ(DATABASE)}

@@ -8,6 +8,7 @@ forks (sftp spawns ssh; dbt may spawn threads, not processes, but the sum is rig
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -23,6 +24,16 @@ import psutil
 
 SAMPLE_SECONDS = 0.1
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def tests_module(name: str):
+    """A module of tests/ (`_sshd`, `_postgres`: the real servers the tests start), shared with the bench."""
+    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / "tests" / f"{name}.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
 
 
 @dataclass

@@ -197,14 +197,7 @@ def land_raw(settings: Settings, schema_suffix: str) -> dict[str, int]:
     discard_schemas(settings, schema_suffix)
     target = RAW_SCHEMA + schema_suffix
     try:
-        tables = [
-            t
-            for (t,) in duck.execute(
-                """select table_name from duckdb_tables()
-                   where database_name = current_database() and schema_name = ? order by 1""",
-                [RAW_SCHEMA],
-            ).fetchall()
-        ]
+        tables = _duck_tables(duck, RAW_SCHEMA)
         with (
             connect(settings) as pg,
             pg.cursor() as cur,
@@ -297,6 +290,18 @@ def land_state(settings: Settings, schema_suffix: str) -> dict[str, int]:
     return _copy_state(settings, STATE_SCHEMA + schema_suffix, replace=False)
 
 
+def _duck_tables(duck: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """The tables of one schema of the DuckDB copy, by name."""
+    return [
+        t
+        for (t,) in duck.execute(
+            """select table_name from duckdb_tables()
+               where database_name = current_database() and schema_name = ? order by 1""",
+            [schema],
+        ).fetchall()
+    ]
+
+
 def copy_state(settings: Settings) -> dict[str, int]:
     """A send or resync, after it published the DuckDB file: replace PostgreSQL's `edfi_state` with the
     file's, in one transaction (readers see the state before or after the send, whole); rows per table."""
@@ -309,14 +314,7 @@ def _copy_state(settings: Settings, target: str, *, replace: bool) -> dict[str, 
     copied: dict[str, int] = {}
     duck = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        tables = [
-            t
-            for (t,) in duck.execute(
-                """select table_name from duckdb_tables()
-                   where database_name = current_database() and schema_name = ? order by 1""",
-                [STATE_SCHEMA],
-            ).fetchall()
-        ]
+        tables = _duck_tables(duck, STATE_SCHEMA)
         with (
             connect(settings) as pg,
             pg.cursor() as cur,

@@ -8,12 +8,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import jsonschema
 import pytest
+from _pipeline import run_pipeline
 
 from extract import contract
 from pipeline import config
@@ -30,14 +30,7 @@ def run_build(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         "GX_DIR": str(tmp_path / "gx"),
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", "build"],
-        cwd=PROJECT_ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return run_pipeline("build", env=full_env)
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,7 @@ from _edfi import (
     write_xwalks,
 )
 from _edfi_api import EdFiApiStandIn
+from _pipeline import run_pipeline
 
 import edfi.plan as plan_mod
 from edfi.plan import EdfiPlanError
@@ -396,8 +397,6 @@ def test_make_send_from_the_command_line(story, api: EdFiApiStandIn) -> None:
     """`make send` runs `python -m pipeline send`: the settings come from the environment, the secret
     never reaches the terminal or the log, and a send with nothing left writes nothing."""
     import os
-    import subprocess
-    import sys
 
     tmp, s, log = story
     env = {
@@ -413,26 +412,11 @@ def test_make_send_from_the_command_line(story, api: EdFiApiStandIn) -> None:
         "EDFI_VERIFY_SSL": "false",
         "LOG_FILE": str(tmp / "cli.log"),
     }
-    root = Path(__file__).resolve().parent.parent
     writes = api.write_count
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "send"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_pipeline("send", env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "nothing to send" in proc.stderr and api.write_count == writes
     assert api.client_secret not in proc.stderr + proc.stdout
     no_url = {k: v for k, v in env.items() if k != "EDFI_API_URL"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "send"],
-        cwd=root,
-        env=no_url,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_pipeline("send", env=no_url, timeout=300)
     assert proc.returncode != 0 and "EDFI_API_URL" in proc.stderr and "Traceback" not in proc.stderr

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from _pipeline import run_pipeline
 from _postgres import PostgresUnavailable, Server, postgres_server
 
 from extract import contract
@@ -378,14 +379,7 @@ def test_the_delivery_state_is_in_postgres_after_a_build_and_after_a_send(
 
 
 def _pipeline(command: str, env: dict[str, str]) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", command],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_pipeline(command, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 

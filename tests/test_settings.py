@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from _pipeline import run_pipeline
 
 from extract.sftp import SftpError, parse_sftp_url
 from pipeline import cli
@@ -312,14 +313,7 @@ def run_cli(
     env: dict[str, str], *args: str, timeout: float = 60
 ) -> tuple[subprocess.CompletedProcess, float]:
     t0 = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    proc = run_pipeline(*args, env=env, timeout=timeout)
     return proc, time.monotonic() - t0
 
 

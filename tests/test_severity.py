@@ -19,12 +19,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+from _pipeline import run_pipeline
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PRODUCT = PROJECT_ROOT / "tests" / "fixtures" / "example_product"
@@ -54,14 +54,7 @@ class Run:
             "LOG_FILE": str(self.root / "edreflect-edfi.log"),
             **env,
         }
-        return subprocess.run(
-            [sys.executable, "-m", "pipeline", "build"],
-            cwd=PROJECT_ROOT,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return run_pipeline("build", env=full_env, timeout=600)
 
     def query(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
