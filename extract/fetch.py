@@ -76,6 +76,7 @@ from .transfer import (
     Transfer,
     discard_unfinished,
     local_path,
+    size_and_mtime,
 )
 
 log = logging.getLogger(__name__)
@@ -247,7 +248,7 @@ class _Lister:
                     ignored.append(f"{shown}: not a file of the `{name}` group")
                     continue
                 log.warning("%s is not in the contract: downloading it for the drift report", shown)
-            files.append(RemoteFile(name, fname, int(item.st_size or 0), int(item.st_mtime or 0)))
+            files.append(RemoteFile(name, fname, *size_and_mtime(item)))
         return files
 
 

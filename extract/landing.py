@@ -73,9 +73,14 @@ def read_state(path: Path) -> dict[str, dict[str, int]]:
         return {}
 
 
+def part_path(path: Path) -> Path:
+    """A new hidden partial file beside `path` (`.<name>.part-<random>`), renamed onto it when whole."""
+    return path.with_name(f".{path.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
+
+
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
+    tmp = part_path(path)
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()

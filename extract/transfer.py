@@ -11,13 +11,12 @@ import contextlib
 import logging
 import os
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .landing import PART_MARK, Cancelled, Commit, Committer, FetchError, LocalWriter, inside
+from .landing import Cancelled, Commit, Committer, FetchError, LocalWriter, inside, part_path
 from .sftp import (
     TRANSIENT_ERRORS,
     Connection,
@@ -104,6 +103,11 @@ class LocalDisk:
                 f"cannot write {path}: {e.strerror or e}. Make room in (or fix the permissions of) the "
                 f"landing folder {self.landing} (LANDING_DIR), then run again."
             ) from None
+
+
+def size_and_mtime(attrs) -> tuple[int, int]:
+    """What a listing or `lstat` says of a remote file, as RemoteFile keeps it (missing fields: 0)."""
+    return int(attrs.st_size or 0), int(attrs.st_mtime or 0)
 
 
 def local_path(product_dir: Path, f: RemoteFile) -> Path:
@@ -262,8 +266,8 @@ class Transfer:
         attrs = conn.lstat(remote)
         if kind(attrs) != "file":
             raise self._not_a_file(remote, kind(attrs))
-        size, mtime = int(attrs.st_size or 0), int(attrs.st_mtime or 0)
-        tmp = final.with_name(f".{f.name}{PART_MARK}{uuid.uuid4().hex[:8]}")
+        size, mtime = size_and_mtime(attrs)
+        tmp = part_path(final)
         done = 0
 
         def progress(n: int) -> None:
@@ -299,7 +303,7 @@ class Transfer:
         return RangedFile(
             file=f,
             remote=self._remote_path(f),
-            tmp=final.with_name(f".{f.name}{PART_MARK}{uuid.uuid4().hex[:8]}"),
+            tmp=part_path(final),
             final=final,
             ranges=[(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)],
             left=n,
@@ -335,7 +339,7 @@ class Transfer:
         attrs = conn.lstat(job.remote)
         if kind(attrs) != "file":
             raise self._not_a_file(job.remote, kind(attrs))
-        if (int(attrs.st_size or 0), int(attrs.st_mtime or 0)) != (f.size, f.mtime):
+        if size_and_mtime(attrs) != (f.size, f.mtime):
             raise _RemoteChanged(job.remote)
         done = 0
 
@@ -366,10 +370,7 @@ class Transfer:
 
         def check() -> bool:
             attrs = self.session.conn().lstat(job.remote)
-            return kind(attrs) == "file" and (int(attrs.st_size or 0), int(attrs.st_mtime or 0)) == (
-                f.size,
-                f.mtime,
-            )
+            return kind(attrs) == "file" and size_and_mtime(attrs) == (f.size, f.mtime)
 
         if not job.changed and self.session.retrying(f"checking {f.relative}", check):
             job.handed_over = True

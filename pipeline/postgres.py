@@ -35,9 +35,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -192,12 +192,36 @@ def land_raw(settings: Settings, schema_suffix: str) -> dict[str, int]:
     What a killed build left beside the live schemas is dropped first, so nothing stale is published.
     One transaction: a failure leaves no half-filled schema behind.
     """
+    discard_schemas(settings, schema_suffix)
+
+    def failure(table: str, exc: Exception) -> str:
+        what = f"raw.{table}: " if table else ""
+        return (
+            f"{what}landing raw in {_where(settings)} failed and was rolled back (the live schemas are "
+            f"untouched): {str(exc).strip()}"
+        )
+
+    return _copy_schema(
+        settings, RAW_SCHEMA, RAW_SCHEMA + schema_suffix, before=SAFE_CAST_FUNCTIONS, failure=failure
+    )
+
+
+def _copy_schema(
+    settings: Settings,
+    source: str,
+    target: str,
+    *,
+    failure: Callable[[str, Exception], str],
+    before: Sequence[str] = (),
+    after: Callable[[Any, list[str]], None] | None = None,
+) -> dict[str, int]:
+    """Copy the tables of the DuckDB copy's `source` schema into PostgreSQL's `target`, made anew, in one
+    transaction: `before` runs first, `after(cursor, tables)` last; rows per table. A failure rolls it all
+    back and raises PostgresError(`failure(table being copied or "", error)`)."""
     duck = duckdb.connect(str(settings.warehouse), read_only=True)
     copied: dict[str, int] = {}
-    discard_schemas(settings, schema_suffix)
-    target = RAW_SCHEMA + schema_suffix
     try:
-        tables = _duck_tables(duck, RAW_SCHEMA)
+        tables = _duck_tables(duck, source)
         with (
             connect(settings) as pg,
             pg.cursor() as cur,
@@ -205,22 +229,21 @@ def land_raw(settings: Settings, schema_suffix: str) -> dict[str, int]:
         ):
             table = ""
             try:
+                cur.execute(f"drop schema if exists {_q(target)} cascade")
                 cur.execute(f"create schema {_q(target)}")
-                for statement in SAFE_CAST_FUNCTIONS:
+                for statement in before:
                     cur.execute(statement)
                 for table in tables:
-                    copied[table] = _copy_table(duck, cur, table, target, Path(tmp) / "table.csv")
+                    copied[table] = _copy_table(
+                        duck, cur, table, target, Path(tmp) / "table.csv", source=source
+                    )
                 table = ""
+                if after is not None:
+                    after(cur, tables)
                 pg.commit()
             except Exception as exc:
                 pg.rollback()
-                if isinstance(exc, PostgresError):
-                    raise
-                what = f"raw.{table}: " if table else ""
-                raise PostgresError(
-                    f"{what}landing raw in {_where(settings)} failed and was rolled back (the live schemas "
-                    f"are untouched): {str(exc).strip()}"
-                ) from exc
+                raise PostgresError(failure(table, exc)) from exc
     finally:
         duck.close()
     return copied
@@ -264,7 +287,7 @@ def discard_schemas(settings: Settings, schema_suffix: str) -> None:
 
 
 def _copy_table(
-    duck: duckdb.DuckDBPyConnection, cur, table: str, schema: str, csv_path: Path, source: str = RAW_SCHEMA
+    duck: duckdb.DuckDBPyConnection, cur, table: str, schema: str, csv_path: Path, source: str
 ) -> int:
     columns = _columns(duck, source, table)
     wanted = [(name, _TO_POSTGRES.get(typ, "text")) for name, typ in columns]
@@ -311,37 +334,20 @@ def copy_state(settings: Settings) -> dict[str, int]:
 def _copy_state(settings: Settings, target: str, *, replace: bool) -> dict[str, int]:
     from edfi.plan import state_views
 
-    copied: dict[str, int] = {}
-    duck = duckdb.connect(str(settings.warehouse), read_only=True)
-    try:
-        tables = _duck_tables(duck, STATE_SCHEMA)
-        with (
-            connect(settings) as pg,
-            pg.cursor() as cur,
-            tempfile.TemporaryDirectory(prefix="edreflect-pg-") as tmp,
-        ):
-            try:
-                cur.execute(f"drop schema if exists {_q(target)} cascade")
-                cur.execute(f"create schema {_q(target)}")
-                for table in tables:
-                    copied[table] = _copy_table(
-                        duck, cur, table, target, Path(tmp) / "table.csv", source=STATE_SCHEMA
-                    )
-                views = state_views(_q(target))
-                for view, query in views.items() if {"accepted", "desired"} <= set(tables) else ():
-                    cur.execute(f"create view {_q(target)}.{_q(view)} as {query}")
-                pg.commit()
-            except Exception as exc:
-                pg.rollback()
-                kept = "its previous copy is" if replace else "the live schemas are"
-                raise PostgresError(
-                    f"copying the Ed-Fi state ({settings.warehouse}, schema {STATE_SCHEMA}) to "
-                    f"{_where(settings)} failed and was rolled back ({kept} untouched; the DuckDB file holds "
-                    f"the state, and the next build, send or resync copies it again): {str(exc).strip()}"
-                ) from exc
-    finally:
-        duck.close()
-    return copied
+    def views(cur, tables: list[str]) -> None:
+        if {"accepted", "desired"} <= set(tables):
+            for view, query in state_views(_q(target)).items():
+                cur.execute(f"create view {_q(target)}.{_q(view)} as {query}")
+
+    def failure(table: str, exc: Exception) -> str:
+        kept = "its previous copy is" if replace else "the live schemas are"
+        return (
+            f"copying the Ed-Fi state ({settings.warehouse}, schema {STATE_SCHEMA}) to "
+            f"{_where(settings)} failed and was rolled back ({kept} untouched; the DuckDB file holds "
+            f"the state, and the next build, send or resync copies it again): {str(exc).strip()}"
+        )
+
+    return _copy_schema(settings, STATE_SCHEMA, target, after=views, failure=failure)
 
 
 def _sql_path(path: Path) -> str:
