@@ -4,7 +4,7 @@ dbt owns the rules on the staging models (`contract_conformance`: values parse, 
 enumerations, references, orphans): this suite reads their results (`dbt_results`). It adds, per model
 (`staging.stg_edreflect__<key>`, names from `pipeline.codegen`), what a dbt test does not say: the model
 exists, its timestamps, dates and school years fall in plausible ranges, and its volume and newest
-`updated_at` against the previous load (`profiles`). One query per model reads the view once, where dbt
+`updated_at` against the previous load (`profiles`). One query per model reads it once, where dbt
 built it (`Models`: the DuckDB warehouse, or PostgreSQL); the previous loads' profiles stay in DuckDB.
 """
 
@@ -54,7 +54,7 @@ def model_relation(t: Table) -> str:
 
 
 def _model_findings(models: Models, t: Table, present: set[str]) -> tuple[list[Finding], profiles.Profile]:
-    """The range checks and the profile (rows, newest updated_at) of one model, in one scan of its view."""
+    """The range checks and the profile (rows, newest updated_at) of one model, in one scan of it."""
     model = codegen.model_name(t)
     at = "s.source_file || ':' || s.source_line::varchar || ' '"
     checks: list[tuple[str, str, str, str]] = []  # (check, column, failing condition, example)

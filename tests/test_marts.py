@@ -29,7 +29,7 @@ EXTERNAL_IDS = frozenset({"org_id", "state_school_id", "state_staff_id", "employ
 
 
 def _build(product: Path, warehouse: Path, target: Path) -> None:
-    """Land the product, create the staging views, then build (models + tests) intermediate and marts."""
+    """Land the product, build the staging models, then build (models + tests) intermediate and marts."""
     load_product(product, warehouse)
     dbt(["run", "--select", "staging"], warehouse, target)
     dbt(["build", "--select", "intermediate", "marts"], warehouse, target)
