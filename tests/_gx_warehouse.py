@@ -1,15 +1,21 @@
 """The example product as a built warehouse (real loader, real dbt, real Ed-Fi render), once per session.
 
-Both GX test modules need it and dbt is the slow part, so the build is cached per pytest session under
-its base temp folder (which pytest removes in turn).
+Both GX test modules need it and dbt is the slow part, so it is built once per pytest session, in the
+session's base temp folder (which pytest removes in turn): under pytest-xdist the first worker that needs
+it builds it while the others wait on a file lock. Each worker then works on its own copy (the modules
+validate into it and run dbt on it), so no two processes ever open the same DuckDB file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import functools
 import os
+import shutil
 from pathlib import Path
+
+import duckdb
 
 from edfi.render import render
 from extract.load import load_product
@@ -35,6 +41,22 @@ def settings_for(warehouse: Path, out: Path) -> config.Settings:
 
 @functools.cache
 def built_example(root: Path) -> config.Settings:
+    """The built example (`_build`) copied into `root`: built once per session, whichever worker asks
+    first, in the folder beside the workers' own base temp folders."""
+    shared = root.parent.parent / root.name if os.environ.get("PYTEST_XDIST_WORKER") else root / "build"
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    with open(shared.parent / f"{shared.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the worker dies
+        if not (shared / "built").exists():
+            shutil.rmtree(shared, ignore_errors=True)  # a worker that died half way
+            _build(shared)
+            (shared / "built").touch()
+    # the warehouse, dbt's folder beside it (same file name: dbt's partial parse holds) and the render
+    shutil.copytree(shared, root, ignore=shutil.ignore_patterns("built", "logs"), dirs_exist_ok=True)
+    return settings_for(root / "warehouse.duckdb", root)
+
+
+def _build(root: Path) -> None:
     """Load the example product, `dbt build` it (models and data tests: the staging and marts suites read
     dbt's test results from the warehouse's dbt target folder; unit tests excluded) and render the Ed-Fi
     export into `root`."""
@@ -54,4 +76,8 @@ def built_example(root: Path) -> config.Settings:
         else:
             os.environ["WAREHOUSE"] = before
     render(settings, load_id=LOAD_ID)
-    return settings
+    con = duckdb.connect(str(settings.warehouse))  # dbt (in-process) may keep it open: flush the WAL
+    try:
+        con.execute("force checkpoint")
+    finally:
+        con.close()
