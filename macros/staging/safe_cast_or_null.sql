@@ -33,3 +33,12 @@
     {%- endif -%}
     {{ return("edreflect_util." ~ functions[data_type | lower] ~ "(" ~ expression ~ ")") }}
 {%- endmacro %}
+
+{#-
+    Spark has `try_cast` too; its types are spelt `double` and `timestamp` (an instant, shown in the session's
+    time zone: UTC, see profiles.yml).
+-#}
+{% macro spark__safe_cast_or_null(expression, data_type) -%}
+    {%- set types = {'double precision': 'double', 'timestamp with time zone': 'timestamp'} -%}
+    {{ return("try_cast(" ~ expression ~ " as " ~ types.get(data_type | lower, data_type) ~ ")") }}
+{%- endmacro %}
