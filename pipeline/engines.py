@@ -38,7 +38,12 @@ def builds_beside_live(settings: Settings) -> bool:
 
 
 def engine_vars(settings: Settings) -> dict[str, str]:
-    """dbt vars of this engine: the build's schema suffix (macros/generate_schema_name.sql, source.sql)."""
+    """dbt vars of this engine: the build's schema suffix (macros/generate_schema_name.sql, source.sql);
+    on Spark, the folder of raw's Parquet files (macros/source.sql)."""
+    if settings.engine == "spark":
+        from .spark import raw_dir
+
+        return {"spark_raw_dir": str(raw_dir(settings))}
     return {"build_schema_suffix": BUILD_SCHEMA_SUFFIX} if builds_beside_live(settings) else {}
 
 
@@ -61,6 +66,13 @@ def dbt_target_args(args: Sequence[str], settings: Settings) -> list[str]:
 
 def after_load(settings: Settings, summary: RunSummary) -> None:
     """Raw is landed in the DuckDB copy; put it where the engine's dbt reads it."""
+    if settings.engine == "spark":
+        from .spark import land_raw as land_raw_parquet
+
+        with summary.timed("write raw as Parquet for Spark"):
+            written = land_raw_parquet(settings)
+        summary.figures["raw tables written as Parquet"] = len(written)
+        return
     if settings.engine != "postgres":
         return
     from .postgres import land_raw
@@ -88,6 +100,12 @@ def validate_models(settings: Settings, summary: RunSummary, validate: Callable[
 
 def before_render(settings: Settings, summary: RunSummary) -> None:
     """The render reads the `edfi` models from the DuckDB copy: bring them there from the engine."""
+    if settings.engine == "spark":
+        from .spark import read_edfi as read_edfi_parquet
+
+        with summary.timed("read edfi from Spark"):
+            read_edfi_parquet(settings)
+        return
     if settings.engine != "postgres":
         return
     from .postgres import read_edfi
@@ -97,8 +115,12 @@ def before_render(settings: Settings, summary: RunSummary) -> None:
 
 
 def publish(settings: Settings) -> None:
-    """Swap the build's schemas in (PostgreSQL: one transaction, the build's Ed-Fi state with the models);
-    nothing on DuckDB."""
+    """Swap the build's schemas in (PostgreSQL: one transaction, the build's Ed-Fi state with the models;
+    Spark: its folder); nothing on DuckDB."""
+    if settings.engine == "spark":
+        from .spark import publish as publish_folder
+
+        publish_folder(settings)
     if builds_beside_live(settings):
         from .postgres import land_state, publish_schemas
 
@@ -131,7 +153,12 @@ def discarded_on_failure(settings: Settings) -> Iterator[None]:
 
 
 def discard(settings: Settings) -> None:
-    """A failed build: drop its schemas (PostgreSQL), the live ones untouched; nothing on DuckDB."""
+    """A failed build: drop its schemas (PostgreSQL) or its folder (Spark), the live ones untouched;
+    nothing on DuckDB."""
+    if settings.engine == "spark":
+        from .spark import discard as discard_folder
+
+        discard_folder(settings)
     if builds_beside_live(settings):
         from .postgres import discard_schemas
 
