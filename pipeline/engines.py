@@ -9,6 +9,11 @@ copied there (`edfi_state`) with the build's models at `publish`, and after a se
 All or nothing there too: a build writes only `<schema>__next` schemas beside the live ones (raw and every
 model schema); `publish` swaps them in, in one transaction, right before the DuckDB copy is swapped in, and
 `discard` drops them when the build fails. Readers of the live schemas never see a half-built warehouse.
+
+`spark` (pipeline/spark.py): `after_load` writes raw as Parquet into the build's Spark folder, dbt runs in
+`.venv-spark` (`--target spark`), the staging and marts checks read the Parquet files Spark wrote
+(`expectations.sql.SparkModels`), `before_render` reads the `edfi` models back into the DuckDB copy, and
+`publish` / `discard` rename or remove the build's folder.
 """
 
 from __future__ import annotations
@@ -82,8 +87,9 @@ def after_load(settings: Settings, summary: RunSummary) -> None:
     summary.figures["raw tables copied to PostgreSQL"] = len(copied)
 
 
-# Engines whose models the staging and marts checks read (expectations.sql.Models: DuckDB, PostgreSQL)
-MODELS_VALIDATED_ON = (DEFAULT, "postgres")
+# Engines whose models the staging and marts checks read (expectations.sql.Models: DuckDB, PostgreSQL, and
+# Spark's Parquet files read by DuckDB)
+MODELS_VALIDATED_ON = (DEFAULT, "postgres", "spark")
 
 
 def validate_models(settings: Settings, summary: RunSummary, validate: Callable[[str], None]) -> None:
