@@ -13,7 +13,7 @@ export EDFI_DELETE_THRESHOLD EDFI_VERIFY_SSL STRICT DISTRICT_TIMEZONE LOG_FILE E
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build test venv spark-venv extract load sample dbt docs serve-docs generate lint bench clean lock lock-spark \
+.PHONY: build test test-engines venv spark-venv extract load sample dbt docs serve-docs generate lint bench clean lock lock-spark \
 	send resync
 
 $(STAMP): requirements.lock pyproject.toml
@@ -23,8 +23,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
-## ENGINE=spark (not enabled yet, see README): dbt-spark and pyspark in an environment of their own (pyspark
-## in .venv breaks Great Expectations' imports)
+## ENGINE=spark: dbt-spark and pyspark in an environment of their own (pyspark in .venv breaks Great
+## Expectations' imports)
 SPARK_VENV := .venv-spark
 SPARK_STAMP := $(SPARK_VENV)/.installed
 
@@ -35,14 +35,20 @@ $(SPARK_STAMP): requirements-spark.lock
 
 spark-venv: $(SPARK_STAMP)
 
-## build: extract -> raw -> (validate) -> dbt -> (validate) -> Ed-Fi JSONL -> (validate)
-build: $(STAMP)
+## build: extract -> raw -> (validate) -> dbt -> (validate) -> Ed-Fi JSONL -> (validate); ENGINE=spark makes
+## .venv-spark first
+build: $(STAMP) $(if $(filter spark,$(ENGINE)),$(SPARK_STAMP))
 	$(PY) -m pipeline build
 
 ## test: the whole test suite (starts its own OpenSSH server on 127.0.0.1); TEST_WORKERS processes, one
 ## test file each (files share module fixtures such as a built warehouse)
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+## test-engines: the engine comparisons, PostgreSQL's (also in make test) and Spark's (not: they take longer
+## than CI has), one build at a time
+test-engines: $(STAMP) $(SPARK_STAMP)
+	$(PY) -m pytest -m 'spark or not spark' tests/test_engine_postgres.py tests/test_engine_spark.py
 
 ## extract: download the data product (SFTP or folder) and land it in raw, nothing else
 extract: $(STAMP)

@@ -57,13 +57,9 @@ SECRET_VARIABLES = (
     "EDFI_CLIENT_SECRET",
     "PGPASSWORD",
 )
-# ENGINE: where dbt builds the models. DuckDB (embedded, the default), a PostgreSQL server (PG* variables) or,
-# once its models are right, Spark (dbt-spark in `.venv-spark`, SPARK_MASTER; refused until then).
+# ENGINE: where dbt builds the models. DuckDB (embedded, the default), a PostgreSQL server (PG* variables) or
+# Spark (dbt-spark in `.venv-spark`, SPARK_MASTER).
 ENGINES = ("duckdb", "postgres", "spark")
-NOT_YET_ENGINES = {
-    "spark": "dbt-spark forces Spark's ANSI mode off, so the staging models' quoted names would read as "
-    "strings there (README: ENGINE=spark)",
-}
 # SPARK_MASTER: Spark's master URL forms (local mode with N threads, a standalone cluster, YARN, Kubernetes)
 SPARK_MASTER_DEFAULT = "local[2]"
 _SPARK_MASTER = re.compile(r"local(\[(\*|[1-9][0-9]*)(, *[0-9]+)?\])?|spark://[^\s/]+|yarn|k8s://\S+")
@@ -338,14 +334,10 @@ def _engine(p: _Problems, env: Mapping[str, str]) -> tuple[str, PostgresConnecti
     """ENGINE, and for postgres its connection from libpq's variables (form only: no connection here)."""
     raw = _get(env, "ENGINE")
     engine = raw.lower() or "duckdb"
-    if engine in NOT_YET_ENGINES:
-        p.add(
-            f"ENGINE={raw!r} is not supported yet: {NOT_YET_ENGINES[engine]}; use ENGINE=duckdb or postgres"
-        )
-        return "duckdb", None
     if engine not in ENGINES:
         p.add(
-            f"ENGINE={raw!r} is not an engine: use duckdb (the default, embedded) or postgres (PG* variables)"
+            f"ENGINE={raw!r} is not an engine: use duckdb (the default, embedded), postgres (PG* variables) "
+            "or spark (SPARK_MASTER; `make spark-venv`)"
         )
         return "duckdb", None
     if engine != "postgres":

@@ -1,7 +1,7 @@
 """ENGINE=spark: dbt builds on Spark through dbt-spark, in an environment of its own (`.venv-spark`).
 
-Not enabled yet: pipeline/config.py refuses ENGINE=spark, because dbt-spark turns Spark's ANSI mode off and
-the staging models' `"quoted"` names then read as strings (README, ENGINE=spark). Everything below runs.
+dbt-spark turns Spark's ANSI mode off, where a double-quoted name is a string: the models quote names with
+`adapter.quote` (backticks on Spark), never `"orgId"` (pipeline/codegen.py).
 
 pyspark cannot live in the main environment (it breaks Great Expectations' imports), so dbt for Spark runs
 as a subprocess, `.venv-spark/bin/dbt`, with the arguments, vars and target folder the in-process run
@@ -13,9 +13,10 @@ The raw layer: the one loader parses and lands raw in the build's DuckDB copy as
 same rejects); `land_raw` then writes every `raw` table, bookkeeping included, as a Parquet file,
 `<spark dir>/raw/<table>.parquet`, which dbt's `source()` reads by path on Spark (macros/source.sql). The
 models are Parquet tables under `<spark dir>/tables/<schema>.db/` (Spark's in-memory catalog: nothing
-outside that folder, no metastore to keep in step). `read_edfi` reads the `edfi` models' Parquet back into
-the DuckDB copy, where the render, its state and its checks stay, with DuckDB's own Parquet reader: no
-pyspark in this process.
+outside that folder, no metastore to keep in step). Staging models are tables there, not views, so the
+staging checks can read them after dbt's session has ended (expectations/sql.py, SparkModels). `read_edfi`
+reads the `edfi` models' Parquet back into the DuckDB copy, where the render, its state and its checks
+stay, with DuckDB's own Parquet reader: no pyspark in this process.
 
 All or nothing: a build writes its own folder, `<warehouse>.dbt/spark-build`, which `publish` renames to
 `<warehouse>.dbt/spark` (the last good build's raw and models, readable by Spark or DuckDB) and `discard`

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_engine_postgres import _checksums, _files
+from test_engine_postgres import _broken_sample, _checksums, _files
 
 from pipeline import config as cfg
 from pipeline.engines import dbt_target_args, engine_vars
@@ -40,6 +40,16 @@ def test_spark_master_defaults_to_local_mode_and_a_bad_one_is_named() -> None:
         cfg.from_env({"ENGINE": "spark", "SPARK_MASTER": "local[0]"}, command="build")
     # SPARK_MASTER is Spark's only: other engines do not read it
     assert cfg.from_env({"SPARK_MASTER": "nonsense"}, command="dbt").engine == "duckdb"
+
+
+def test_a_missing_spark_environment_is_named_with_its_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import spark
+
+    monkeypatch.setattr(spark, "SPARK_VENV", tmp_path / ".venv-spark")
+    with pytest.raises(spark.SparkError, match=r"\.venv-spark, which is missing .*`make spark-venv`"):
+        spark.dbt_executable()
 
 
 # ------------------------------------------------------------------------------------------- builds
@@ -68,12 +78,18 @@ def _build(tmp: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """The embedded sample built by `python -m pipeline build` on DuckDB, then on Spark (one at a time:
-    Spark in local mode takes both cores)."""
+    """The embedded sample, one row broken (tests/test_engine_postgres.py, `_broken_sample`), built by
+    `python -m pipeline build` on DuckDB, then on Spark (one at a time: Spark in local mode takes both
+    cores)."""
     if not (SPARK_VENV / ".installed").is_file():
         subprocess.run(["make", "spark-venv"], cwd=PROJECT_ROOT, check=True, timeout=1800)
     folders = {"duckdb": tmp_path_factory.mktemp("duckdb"), "spark": tmp_path_factory.mktemp("spark")}
-    for engine, env in (("duckdb", {}), ("spark", {"ENGINE": "spark"})):
+    product = {
+        "DATA_PRODUCT": str(_broken_sample(tmp_path_factory.mktemp("product"))),
+        "EDFI_DISTRICT_ID": str(cfg.SAMPLE_DISTRICT_ID),
+        "EDFI_SCHOOL_YEARS": ",".join(map(str, cfg.SAMPLE_SCHOOL_YEARS)),
+    }
+    for engine, env in (("duckdb", product), ("spark", {"ENGINE": "spark", **product})):
         done = _build(folders[engine], env)
         output = (folders[engine] / "build.out").read_text(errors="replace")
         assert done.returncode == 0, f"the {engine} build failed:\n{output[-6000:]}"
@@ -147,5 +163,35 @@ def test_the_spark_build_keeps_raw_and_the_render_in_duckdb(builds: dict[str, Pa
     assert not (tmp / "warehouse" / "edreflect.duckdb.dbt" / "spark-build").exists()
     output = " ".join((tmp / "build.out").read_text(errors="replace").split())  # the console wraps lines
     assert "write raw as Parquet for Spark" in output and "read edfi from Spark" in output
-    assert "do not run on spark yet" in output
+    assert "do not run on spark yet" not in output  # the staging and marts checks ran on Spark's models
+    assert "staging checks (failed/warned/total)" in output and "marts checks (failed/warned/total)" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(3600)
+def test_the_staging_and_marts_checks_find_the_same_on_both_engines(builds: dict[str, Path]) -> None:
+    """Great Expectations' staging and marts suites on the models Spark built (their Parquet files, read by
+    DuckDB: expectations/sql.py, SparkModels) find what they find on DuckDB: the same checks, subjects,
+    failing and checked counts and examples (the row broken in `_broken_sample` among them, the dbt
+    test's example from the failing rows Spark stored)."""
+    found = {}
+    for engine, tmp in builds.items():
+        duck = duckdb.connect(str(tmp / "warehouse" / "edreflect.duckdb"), read_only=True)
+        try:
+            found[engine] = duck.execute(
+                """select layer, table_name, coalesce(column_name, ''), check_name, unexpected_count,
+                          coalesce(checked, -1), coalesce(examples, '')
+                   from quality.validation_results where layer in ('staging', 'marts') order by all"""
+            ).fetchall()
+        finally:
+            duck.close()
+    duck_rows, spark_rows = found["duckdb"], found["spark"]
+    assert len(duck_rows) > 400 and {r[0] for r in duck_rows} == {"staging", "marts"}
+    assert [r[:6] for r in spark_rows] == [r[:6] for r in duck_rows]
+    failing = {(r[1], r[2], r[3]): r for r in spark_rows if r[4]}
+    old = failing[("stg_edreflect__users", "created_at", "timestamp_in_range")]
+    assert old[4] == 1 and old[6].startswith("users/users.csv:2 1970-01-01 00:00:00")
+    dbt = failing[("stg_edreflect__users", "", "dbt_test")]
+    assert "hire_date" in dbt[6] and "someday" in dbt[6], dbt
+    assert [r[6] for r in spark_rows] == [r[6] for r in duck_rows]
