@@ -9,11 +9,12 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 2
 export DATA_PRODUCT WAREHOUSE EDFI_OUTPUT EDFI_DISTRICT_ID EDFI_SCHOOL_YEARS
 export EDFI_COHORT_ID_MAX_LENGTH LANDING_DIR EDFI_API_URL EDFI_RESOURCES EDFI_ALLOW_DELETES
-export EDFI_DELETE_THRESHOLD EDFI_VERIFY_SSL STRICT DISTRICT_TIMEZONE LOG_FILE ENGINE WAREHOUSE_SNAPSHOT
+export EDFI_DELETE_THRESHOLD EDFI_VERIFY_SSL STRICT DISTRICT_TIMEZONE LOG_FILE ENGINE WAREHOUSE_SNAPSHOT SPARK_MASTER
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: build test venv extract load sample dbt docs serve-docs generate lint bench clean lock send resync
+.PHONY: build test test-engines venv spark-venv extract load sample dbt docs serve-docs generate lint bench clean lock lock-spark \
+	send resync
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +23,32 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
-## build: extract -> raw -> (validate) -> dbt -> (validate) -> Ed-Fi JSONL -> (validate)
-build: $(STAMP)
+## ENGINE=spark: dbt-spark and pyspark in an environment of their own (pyspark in .venv breaks Great
+## Expectations' imports)
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
+
+$(SPARK_STAMP): requirements-spark.lock
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	touch $(SPARK_STAMP)
+
+spark-venv: $(SPARK_STAMP)
+
+## build: extract -> raw -> (validate) -> dbt -> (validate) -> Ed-Fi JSONL -> (validate); ENGINE=spark makes
+## .venv-spark first
+build: $(STAMP) $(if $(filter spark,$(ENGINE)),$(SPARK_STAMP))
 	$(PY) -m pipeline build
 
 ## test: the whole test suite (starts its own OpenSSH server on 127.0.0.1); TEST_WORKERS processes, one
 ## test file each (files share module fixtures such as a built warehouse)
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+## test-engines: the engine comparisons, PostgreSQL's (also in make test) and Spark's (not: they take longer
+## than CI has), one build at a time
+test-engines: $(STAMP) $(SPARK_STAMP)
+	$(PY) -m pytest -m 'spark or not spark' tests/test_engine_postgres.py tests/test_engine_spark.py
 
 ## extract: download the data product (SFTP or folder) and land it in raw, nothing else
 extract: $(STAMP)
@@ -73,6 +92,13 @@ bench: $(STAMP)
 lock:
 	$(PYTHON) -m venv /tmp/edreflect-lock && /tmp/edreflect-lock/bin/pip install -q '.[dev]' && \
 	/tmp/edreflect-lock/bin/pip freeze --exclude edreflect-edfi > requirements.lock
+
+# dbt-core at the version requirements.lock pins, with dbt-spark and pyspark
+lock-spark:
+	$(PYTHON) -m venv /tmp/edreflect-lock-spark && /tmp/edreflect-lock-spark/bin/pip install -q \
+	"$$(grep '^dbt-core==' requirements.lock)" 'dbt-spark[session]' pyspark && \
+	{ sed -n '1,3p' requirements-spark.lock; /tmp/edreflect-lock-spark/bin/pip freeze; } > requirements-spark.lock.new && \
+	mv requirements-spark.lock.new requirements-spark.lock
 
 clean:
 	rm -rf warehouse output landing target logs data/sample

@@ -4,7 +4,8 @@ in the same run (issue 14's figures).
 BENCH_ENGINES (default `duckdb,postgres,spark`) chooses the engines; DuckDB always runs first, as the
 reference. PostgreSQL is a server of the bench's own, started like the tests' (`tests/_postgres.py`:
 `initdb`/`pg_ctl` on a free loopback port, stopped afterwards). Spark runs in local mode
-(`SPARK_MASTER`, default `local[2]`) from `.venv-spark`, which the build makes when it is missing.
+(`SPARK_MASTER`, default `local[2]`) from `.venv-spark` (`make spark-venv`; without it the build stops
+and says so).
 """
 
 from __future__ import annotations

@@ -80,11 +80,12 @@ def _model_of(node: dict[str, Any], nodes: dict[str, Any]) -> dict[str, Any] | N
 
 def _relation(name: str | None) -> str | None:
     """`"db"."schema"."table"` -> `"schema"."table"`: the database part names the file dbt built, which a
-    build's copy of the warehouse does not share."""
+    build's copy of the warehouse does not share. Spark's `` `schema`.`table` `` likewise (its models are
+    read by DuckDB: expectations/sql.py, SparkModels)."""
     if not name:
         return None
-    parts = re.findall(r'"((?:[^"]|"")*)"|([^."]+)', name)
-    idents = [a or b for a, b in parts]
+    parts = re.findall(r'"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|([^."`]+)', name)
+    idents = [a.replace('""', '"') if a else b.replace("``", "`") if b else c for a, b, c in parts]
     return ".".join('"' + p.replace('"', '""') + '"' for p in idents[-2:])
 
 

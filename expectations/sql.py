@@ -1,8 +1,9 @@
 """Small SQL helpers shared by the suites, and `Models`: where the staging and marts suites read the models.
 
 The suites' own bookkeeping (`raw._loads`, `quality.*`) is always the build's DuckDB copy; the models are
-wherever dbt built them: the same DuckDB file (ENGINE=duckdb), or PostgreSQL (ENGINE=postgres, the build's
-`<schema>__next` schemas, or the live ones outside a build). Every dialect difference of the suites' SQL
+wherever dbt built them: the same DuckDB file (ENGINE=duckdb), PostgreSQL (ENGINE=postgres, the build's
+`<schema>__next` schemas, or the live ones outside a build), or the Parquet files Spark wrote (ENGINE=spark,
+read by DuckDB). Every dialect difference of the suites' SQL
 lives in `Models`: the suites write one query and ask it for the pieces that differ (`examples_sql`).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -138,10 +140,38 @@ class PostgresModels(Models):
         return f"(array_agg({value} order by {order}) filter (where {condition}))[1:{EXAMPLES}]"
 
 
+class SparkModels(Models):
+    """The models dbt built on Spark, read by DuckDB from the Parquet files Spark wrote
+    (`<spark dir>/tables/<schema>.db/<model>/`, pipeline/spark.py): a DuckDB session of its own with one view
+    per model, named as on DuckDB, so the suites' SQL is DuckDB's. Staging models are tables (on every
+    engine: dbt_project.yml), and the `contract_conformance` tests store their failing rows there."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tables: Path) -> None:
+        super().__init__(con)
+        for folder in sorted(tables.glob("*.db")):
+            schema = folder.name.removesuffix(".db")
+            con.execute(f"create schema if not exists {q(schema)}")
+            for table in sorted(p for p in folder.iterdir() if p.is_dir() and any(p.glob("*.parquet"))):
+                files = lit(f"{table}/*.parquet")
+                con.execute(f"create view {q(schema)}.{q(table.name)} as select * from read_parquet({files})")
+
+
 @contextlib.contextmanager
 def models_for(settings: Any, con: duckdb.DuckDBPyConnection) -> Iterator[Models]:
     """The models of the warehouse `settings` describe: `con` itself on DuckDB; on PostgreSQL a session of
-    its own, on the build's schemas during a build (`pipeline.engines.builds_beside_live`)."""
+    its own, on the build's schemas during a build (`pipeline.engines.builds_beside_live`); on Spark the
+    Parquet files of the build's models, read by a DuckDB session of its own in `con`'s time zone."""
+    if settings.engine == "spark":
+        from pipeline.spark import tables_dir
+
+        (zone,) = con.execute("select current_setting('TimeZone')").fetchone()
+        reader = duckdb.connect()
+        try:
+            reader.execute(f"set TimeZone = {lit(zone)}")
+            yield SparkModels(reader, tables_dir(settings))
+        finally:
+            reader.close()
+        return
     if settings.engine != "postgres":
         yield Models(con)
         return

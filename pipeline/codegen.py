@@ -195,13 +195,23 @@ def _staging() -> str:
     return str(STAGING_DIR.relative_to(PROJECT_ROOT))
 
 
-def sql_name(name: str) -> str:
-    """A raw (contract) column name as SQL: double-quoted unless it is a plain lower-case identifier."""
+def _jinja_name(name: str) -> str | None:
+    """A raw column name that must be quoted, as the Jinja expression that quotes it for the engine; None
+    for a plain lower-case identifier. `adapter.quote`, not `"orgId"`: dbt-spark turns Spark's ANSI mode
+    off, where double quotes make a string literal (backticks there; double quotes on DuckDB and
+    PostgreSQL, which would fold an unquoted camelCase name to lower case)."""
     if re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        return name
-    if '"' in name or "'" in name:
+        return None
+    if '"' in name or "'" in name or "`" in name:
         raise ValueError(f"contract column {name!r}: quotes in a column name are not supported")
-    return f'"{name}"'
+    return f"adapter.quote('{name}')"
+
+
+def sql_name(name: str) -> str:
+    """A raw (contract) column name as model SQL: quoted for the engine unless it is a plain lower-case
+    identifier."""
+    quoted = _jinja_name(name)
+    return f"{{{{ {quoted} }}}}" if quoted else name
 
 
 # --- the model SQL -------------------------------------------------------------------------------------
@@ -210,10 +220,10 @@ def sql_name(name: str) -> str:
 def _cast(column: contract.Column) -> str:
     """The staged value of a raw text column: empty text is null (contract section 3); a value that does
     not parse becomes null and is reported by the model's `contract_conformance` test."""
-    raw = sql_name(column.name)
     if column.type not in CAST_TYPES:
-        return f"nullif({raw}, '')"
-    return f"{{{{ try_cast_text('{raw}', '{CAST_TYPES[column.type]}') }}}}"
+        return f"nullif({sql_name(column.name)}, '')"
+    raw = _jinja_name(column.name) or f"'{column.name}'"
+    return f"{{{{ try_cast_text({raw}, '{CAST_TYPES[column.type]}') }}}}"
 
 
 def _model_sql(table: Table) -> str:

@@ -57,12 +57,12 @@ SECRET_VARIABLES = (
     "EDFI_CLIENT_SECRET",
     "PGPASSWORD",
 )
-# ENGINE: where dbt builds the models. DuckDB (embedded, the default) or a PostgreSQL server (PG* variables).
-ENGINES = ("duckdb", "postgres")
-NOT_YET_ENGINES = {
-    "spark": "dbt-spark forces Spark's ANSI mode off, so the staging models' quoted names would read as "
-    "strings there (README: ENGINE=spark)",
-}
+# ENGINE: where dbt builds the models. DuckDB (embedded, the default), a PostgreSQL server (PG* variables) or
+# Spark (dbt-spark in `.venv-spark`, SPARK_MASTER).
+ENGINES = ("duckdb", "postgres", "spark")
+# SPARK_MASTER: Spark's master URL forms (local mode with N threads, a standalone cluster, YARN, Kubernetes)
+SPARK_MASTER_DEFAULT = "local[2]"
+_SPARK_MASTER = re.compile(r"local(\[(\*|[1-9][0-9]*)(, *[0-9]+)?\])?|spark://[^\s/]+|yarn|k8s://\S+")
 
 # What each command needs beyond well-formed values (see `from_env`).
 COMMANDS = ("build", "extract", "dbt", "docs", "send", "resync")
@@ -120,6 +120,7 @@ class Settings:
     snapshot: bool = True  # WAREHOUSE_SNAPSHOT: publish the SQL consumers' read-only copy with each run
     engine: str = "duckdb"  # ENGINE
     postgres: PostgresConnection | None = None  # ENGINE=postgres: the PG* variables (no password)
+    spark_master: str = SPARK_MASTER_DEFAULT  # ENGINE=spark: SPARK_MASTER
 
     @property
     def uses_sample(self) -> bool:
@@ -333,14 +334,10 @@ def _engine(p: _Problems, env: Mapping[str, str]) -> tuple[str, PostgresConnecti
     """ENGINE, and for postgres its connection from libpq's variables (form only: no connection here)."""
     raw = _get(env, "ENGINE")
     engine = raw.lower() or "duckdb"
-    if engine in NOT_YET_ENGINES:
-        p.add(
-            f"ENGINE={raw!r} is not supported yet: {NOT_YET_ENGINES[engine]}; use ENGINE=duckdb or postgres"
-        )
-        return "duckdb", None
     if engine not in ENGINES:
         p.add(
-            f"ENGINE={raw!r} is not an engine: use duckdb (the default, embedded) or postgres (PG* variables)"
+            f"ENGINE={raw!r} is not an engine: use duckdb (the default, embedded), postgres (PG* variables) "
+            "or spark (SPARK_MASTER; `make spark-venv`)"
         )
         return "duckdb", None
     if engine != "postgres":
@@ -360,6 +357,20 @@ def _engine(p: _Problems, env: Mapping[str, str]) -> tuple[str, PostgresConnecti
         return engine, None
     host = _get(env, "PGHOST") or "localhost"
     return engine, PostgresConnection(host, port or 5432, _get(env, "PGUSER"), _get(env, "PGDATABASE"))
+
+
+def _spark_master(p: _Problems, env: Mapping[str, str]) -> str:
+    """SPARK_MASTER (ENGINE=spark): a Spark master URL; checked for form only (nothing connects here)."""
+    raw = _get(env, "SPARK_MASTER")
+    if not raw:
+        return SPARK_MASTER_DEFAULT
+    if not _SPARK_MASTER.fullmatch(raw):
+        p.add(
+            f"SPARK_MASTER={raw!r} is not a Spark master URL: use local[N] (N threads on this machine, "
+            f"default {SPARK_MASTER_DEFAULT}), local[*], spark://host:port, yarn or k8s://https://host:port"
+        )
+        return SPARK_MASTER_DEFAULT
+    return raw
 
 
 # ---------------------------------------------------------------- path checks (no side effects)
@@ -583,6 +594,7 @@ def from_env(env: Mapping[str, str] | None = None, *, command: str = "build") ->
         snapshot=_bool(p, "WAREHOUSE_SNAPSHOT", _get(env, "WAREHOUSE_SNAPSHOT"), True),
         engine=engine,
         postgres=postgres,
+        spark_master=_spark_master(p, env) if engine == "spark" else SPARK_MASTER_DEFAULT,
     )
     if command in _NEEDS_API:
         p.lines += _api_problems(settings)

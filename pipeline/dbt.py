@@ -219,6 +219,10 @@ def run_dbt(
             full = ["--log-level-file", "info", *full]
     elif quiet:
         full = ["--quiet", *full]
+    if settings.engine == "spark":  # dbt-spark runs in its own environment (.venv-spark)
+        from .spark import run_dbt as run_dbt_on_spark
+
+        return run_dbt_on_spark(full, args, settings, log_path / "dbt.log", progress)
     watcher = _Watcher(progress if silent else None)
     if progress is not None:
         progress.note("parsing the project")

@@ -9,6 +9,11 @@ copied there (`edfi_state`) with the build's models at `publish`, and after a se
 All or nothing there too: a build writes only `<schema>__next` schemas beside the live ones (raw and every
 model schema); `publish` swaps them in, in one transaction, right before the DuckDB copy is swapped in, and
 `discard` drops them when the build fails. Readers of the live schemas never see a half-built warehouse.
+
+`spark` (pipeline/spark.py): `after_load` writes raw as Parquet into the build's Spark folder, dbt runs in
+`.venv-spark` (`--target spark`), the staging and marts checks read the Parquet files Spark wrote
+(`expectations.sql.SparkModels`), `before_render` reads the `edfi` models back into the DuckDB copy, and
+`publish` / `discard` rename or remove the build's folder.
 """
 
 from __future__ import annotations
@@ -38,7 +43,12 @@ def builds_beside_live(settings: Settings) -> bool:
 
 
 def engine_vars(settings: Settings) -> dict[str, str]:
-    """dbt vars of this engine: the build's schema suffix (macros/generate_schema_name.sql, source.sql)."""
+    """dbt vars of this engine: the build's schema suffix (macros/generate_schema_name.sql, source.sql);
+    on Spark, the folder of raw's Parquet files (macros/source.sql)."""
+    if settings.engine == "spark":
+        from .spark import raw_dir
+
+        return {"spark_raw_dir": str(raw_dir(settings))}
     return {"build_schema_suffix": BUILD_SCHEMA_SUFFIX} if builds_beside_live(settings) else {}
 
 
@@ -61,6 +71,13 @@ def dbt_target_args(args: Sequence[str], settings: Settings) -> list[str]:
 
 def after_load(settings: Settings, summary: RunSummary) -> None:
     """Raw is landed in the DuckDB copy; put it where the engine's dbt reads it."""
+    if settings.engine == "spark":
+        from .spark import land_raw as land_raw_parquet
+
+        with summary.timed("write raw as Parquet for Spark"):
+            written = land_raw_parquet(settings)
+        summary.figures["raw tables written as Parquet"] = len(written)
+        return
     if settings.engine != "postgres":
         return
     from .postgres import land_raw
@@ -70,8 +87,9 @@ def after_load(settings: Settings, summary: RunSummary) -> None:
     summary.figures["raw tables copied to PostgreSQL"] = len(copied)
 
 
-# Engines whose models the staging and marts checks read (expectations.sql.Models: DuckDB, PostgreSQL)
-MODELS_VALIDATED_ON = (DEFAULT, "postgres")
+# Engines whose models the staging and marts checks read (expectations.sql.Models: DuckDB, PostgreSQL, and
+# Spark's Parquet files read by DuckDB)
+MODELS_VALIDATED_ON = (DEFAULT, "postgres", "spark")
 
 
 def validate_models(settings: Settings, summary: RunSummary, validate: Callable[[str], None]) -> None:
@@ -88,6 +106,12 @@ def validate_models(settings: Settings, summary: RunSummary, validate: Callable[
 
 def before_render(settings: Settings, summary: RunSummary) -> None:
     """The render reads the `edfi` models from the DuckDB copy: bring them there from the engine."""
+    if settings.engine == "spark":
+        from .spark import read_edfi as read_edfi_parquet
+
+        with summary.timed("read edfi from Spark"):
+            read_edfi_parquet(settings)
+        return
     if settings.engine != "postgres":
         return
     from .postgres import read_edfi
@@ -97,8 +121,12 @@ def before_render(settings: Settings, summary: RunSummary) -> None:
 
 
 def publish(settings: Settings) -> None:
-    """Swap the build's schemas in (PostgreSQL: one transaction, the build's Ed-Fi state with the models);
-    nothing on DuckDB."""
+    """Swap the build's schemas in (PostgreSQL: one transaction, the build's Ed-Fi state with the models;
+    Spark: its folder); nothing on DuckDB."""
+    if settings.engine == "spark":
+        from .spark import publish as publish_folder
+
+        publish_folder(settings)
     if builds_beside_live(settings):
         from .postgres import land_state, publish_schemas
 
@@ -131,7 +159,12 @@ def discarded_on_failure(settings: Settings) -> Iterator[None]:
 
 
 def discard(settings: Settings) -> None:
-    """A failed build: drop its schemas (PostgreSQL), the live ones untouched; nothing on DuckDB."""
+    """A failed build: drop its schemas (PostgreSQL) or its folder (Spark), the live ones untouched;
+    nothing on DuckDB."""
+    if settings.engine == "spark":
+        from .spark import discard as discard_folder
+
+        discard_folder(settings)
     if builds_beside_live(settings):
         from .postgres import discard_schemas
 

@@ -50,11 +50,15 @@ def test_engine_problems_are_reported_together_naming_each_setting() -> None:
     assert "PGPORT='99999' is out of range" in text
     assert "ENGINE=postgres needs PGUSER and PGDATABASE" in text
     assert "EDFI_RESOURCES='nope'" in text
+    with pytest.raises(cfg.ConfigError) as err:
+        env = {"ENGINE": "spark", "SPARK_MASTER": "local[0]", "EDFI_RESOURCES": "nope"}
+        cfg.from_env(env, command="build")
+    text = str(err.value)
+    assert "SPARK_MASTER='local[0]' is not a Spark master URL" in text
+    assert "EDFI_RESOURCES='nope'" in text
     with pytest.raises(
-        cfg.ConfigError, match=r"ENGINE=.spark. is not supported yet: dbt-spark forces Spark.s ANSI mode off"
+        cfg.ConfigError, match=r"ENGINE='oracle' is not an engine: use duckdb .*, postgres .* or spark"
     ):
-        cfg.from_env({"ENGINE": "spark"}, command="build")
-    with pytest.raises(cfg.ConfigError, match=r"ENGINE='oracle' is not an engine: use duckdb .* or postgres"):
         cfg.from_env({"ENGINE": "oracle"}, command="build")
 
 

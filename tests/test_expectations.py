@@ -218,7 +218,11 @@ def test_volume_drop_against_the_previous_load_is_a_warning(copy: config.Setting
     assert "at load previous-load" in drop.examples
 
 
-def test_dbt_results_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "relation_name",
+    ['"whatever"."quality"."conformance_users"', "`quality`.`conformance_users`"],  # DuckDB's, Spark's
+)
+def test_dbt_results_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, relation_name: str) -> None:
     """Any dbt test: severity from its config, attributed to its model, examples from its stored failures."""
     model = "model.p.stg_edreflect__users"
     manifest = {
@@ -246,7 +250,7 @@ def test_dbt_results_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
                 "unique_id": "test.p.contract_conformance_users",
                 "status": "warn",
                 "failures": 3,
-                "relation_name": '"whatever"."quality"."conformance_users"',
+                "relation_name": relation_name,
             },
             {"unique_id": "test.p.unique_users_id", "status": "pass", "failures": 0},
         ],

@@ -151,11 +151,9 @@ def test_a_contract_line_is_all_it_takes_to_stage_a_new_column(
     real = contract.load_contract
     monkeypatch.setattr(contract, "load_contract", lambda path=csv_path: real(path))
     files = codegen.render()
-    assert (
-        "        nullif(\"preferredName\", '') as preferred_name,\n"
-        in files["models/staging/users/stg_edreflect__users.sql"]
-    )
-    assert '\n                    "preferredName"' in files["models/staging/users/stg_edreflect__users.sql"]
+    sql = files["models/staging/users/stg_edreflect__users.sql"]
+    assert "        nullif({{ adapter.quote('preferredName') }}, '') as preferred_name,\n" in sql
+    assert "\n                    {{ adapter.quote('preferredName') }}" in sql
     (users,) = yaml.safe_load(files["models/staging/users/_users__models.yml"])["models"][:1]
     assert users["name"] == "stg_edreflect__users"
     column = next(c for c in users["columns"] if c["name"] == "preferred_name")
@@ -168,6 +166,18 @@ def test_a_contract_line_is_all_it_takes_to_stage_a_new_column(
     }
     # the sources file lists tables, not their columns
     assert "preferredName" not in files["models/staging/users/_users__sources.yml"]
+
+
+def test_generated_models_quote_names_through_the_adapter_never_with_double_quotes():
+    """dbt-spark turns Spark's ANSI mode off, where `"orgId"` is a string literal, not a column: every
+    camelCase name is quoted by `adapter.quote` (backticks on Spark, double quotes on DuckDB, PostgreSQL)."""
+    files = {n: t for n, t in codegen.render().items() if n.endswith(".sql")}
+    assert len(files) == 87
+    for name, sql in files.items():
+        assert not re.search(r'"[A-Za-z_]', sql), f"{name} quotes a name with double quotes"
+    artifacts = files["models/staging/artifacts/stg_edreflect__artifacts.sql"]
+    assert "{{ try_cast_text(adapter.quote('sizeBytes'), 'bigint') }} as size_bytes," in artifacts
+    assert "{{ try_cast_text('deleted', 'boolean') }} as is_deleted," in artifacts
 
 
 @pytest.mark.parametrize(
@@ -232,9 +242,9 @@ def test_every_table_has_an_explicit_model_with_every_column_and_its_description
                 assert col["description"] and col["data_type"], (model["name"], col["name"])
                 assert len(re.findall(rf" as {col['name']},?\n", sql)) == 1, (model["name"], col["name"])
     users = files["models/staging/users/stg_edreflect__users.sql"]
-    cast = "{{ try_cast_text('\"createdAt\"', 'timestamp with time zone') }}"
+    cast = "{{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }}"
     assert f"        {cast} as created_at,\n" in users
-    assert "        nullif(\"name.first\", '') as name_first,\n" in users
+    assert "        nullif({{ adapter.quote('name.first') }}, '') as name_first,\n" in users
     assert "        _loaded_at as loaded_at\n\n    from deduplicated\n" in users
 
 

@@ -14,3 +14,8 @@
 {% macro duckdb__split_part_at(string_text, delimiter_text, part_number) -%}
     {{ return(dbt.split_part(string_text, delimiter_text, part_number)) }}
 {%- endmacro %}
+
+{#- Spark (3.3+) has `split_part` with a literal delimiter; dbt-spark's macro splits on a regular expression. -#}
+{% macro spark__split_part_at(string_text, delimiter_text, part_number) -%}
+    {{ return("split_part(" ~ string_text ~ ", " ~ delimiter_text ~ ", " ~ part_number ~ ")") }}
+{%- endmacro %}

@@ -10,3 +10,7 @@
 {% macro duckdb__edfi_trim(expression) -%}
     trim({{ expression }}, ' ' || chr(9) || chr(10) || chr(13))
 {%- endmacro %}
+
+{% macro spark__edfi_trim(expression) -%}
+    trim(both concat(' ', chr(9), chr(10), chr(13)) from {{ expression }})
+{%- endmacro %}

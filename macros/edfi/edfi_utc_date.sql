@@ -12,3 +12,8 @@
 {% macro duckdb__edfi_utc_date(timestamp_column) -%}
     cast(timezone('UTC', {{ timestamp_column }}) as date)
 {%- endmacro %}
+
+{#- Spark: the session time zone is UTC (profiles.yml), so the date of the instant is its UTC date. -#}
+{% macro spark__edfi_utc_date(timestamp_column) -%}
+    to_date({{ timestamp_column }})
+{%- endmacro %}

@@ -15,3 +15,9 @@
     {{ dbt.length(expression) }}
         + {{ dbt.length("regexp_replace(" ~ expression ~ ", '[^\\x{10000}-\\x{10FFFF}]', '', 'g')") }}
 {%- endmacro %}
+
+{#- Spark: Java regular expressions; regexp_replace replaces every match (its third argument is a position). -#}
+{% macro spark__edfi_utf16_length(expression) -%}
+    {{ dbt.length(expression) }}
+        + {{ dbt.length("regexp_replace(" ~ expression ~ ", '[^\\x{10000}-\\x{10FFFF}]', '')") }}
+{%- endmacro %}

@@ -19,3 +19,8 @@
 {% macro default__local_date(timestamp_column, time_zone) -%}
     cast({{ timestamp_column }} at time zone '{{ time_zone }}' as date)
 {%- endmacro %}
+
+{#- Spark: the session time zone is UTC (profiles.yml): `from_utc_timestamp` gives the local wall-clock time. -#}
+{% macro spark__local_date(timestamp_column, time_zone) -%}
+    to_date(from_utc_timestamp({{ timestamp_column }}, '{{ time_zone }}'))
+{%- endmacro %}

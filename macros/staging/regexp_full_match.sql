@@ -13,3 +13,8 @@
 {% macro duckdb__regexp_full_match(expression, pattern) -%}
     {{ return("regexp_full_match(" ~ expression ~ ", '" ~ pattern ~ "')") }}
 {%- endmacro %}
+
+{#- Spark: `rlike` finds a match anywhere; the anchors make it whole (string literals are raw: profiles.yml). -#}
+{% macro spark__regexp_full_match(expression, pattern) -%}
+    {{ return(expression ~ " rlike '^(" ~ pattern ~ ")$'") }}
+{%- endmacro %}

@@ -33,3 +33,16 @@
     {%- endif -%}
     {{ return("edreflect_util." ~ functions[data_type | lower] ~ "(" ~ expression ~ ")") }}
 {%- endmacro %}
+
+{#-
+    Spark has `try_cast` too; its types are spelt `double` and `timestamp` (an instant, shown in the session's
+    time zone: UTC, see profiles.yml). A bigint goes through a decimal, rounded half away from zero, as
+    DuckDB casts text: `'1.5'` and `'1e3'` are 2 and 1000 on both (Spark's own try_cast gives null).
+-#}
+{% macro spark__safe_cast_or_null(expression, data_type) -%}
+    {%- if data_type | lower == 'bigint' -%}
+        {{ return("try_cast(round(try_cast(" ~ expression ~ " as decimal(38, 9))) as bigint)") }}
+    {%- endif -%}
+    {%- set types = {'double precision': 'double', 'timestamp with time zone': 'timestamp'} -%}
+    {{ return("try_cast(" ~ expression ~ " as " ~ types.get(data_type | lower, data_type) ~ ")") }}
+{%- endmacro %}

@@ -20,19 +20,19 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "ownerId",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('ownerId') }},
                     name,
                     description,
                     type,
-                    "fileName",
-                    "mimeType",
-                    "sizeBytes",
+                    {{ adapter.quote('fileName') }},
+                    {{ adapter.quote('mimeType') }},
+                    {{ adapter.quote('sizeBytes') }},
                     url,
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -47,27 +47,27 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as artifact_id,
-        nullif("orgId", '') as org_id,
-        nullif("ownerId", '') as owner_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('ownerId') }}, '') as owner_id,
 
         ---------- strings
         nullif(name, '') as name,
         nullif(description, '') as description,
         nullif(type, '') as type,
-        nullif("fileName", '') as file_name,
-        nullif("mimeType", '') as mime_type,
+        nullif({{ adapter.quote('fileName') }}, '') as file_name,
+        nullif({{ adapter.quote('mimeType') }}, '') as mime_type,
         nullif(url, '') as url,
 
         ---------- numerics
-        {{ try_cast_text('"sizeBytes"', 'bigint') }} as size_bytes,
+        {{ try_cast_text(adapter.quote('sizeBytes'), 'bigint') }} as size_bytes,
 
         ---------- booleans
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -20,19 +20,19 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "subOrgId",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('subOrgId') }},
                     name,
-                    "observationTemplateId",
-                    "schoolYear",
+                    {{ adapter.quote('observationTemplateId') }},
+                    {{ adapter.quote('schoolYear') }},
                     status,
-                    "startDate",
-                    "endDate",
-                    "createdBy",
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('startDate') }},
+                    {{ adapter.quote('endDate') }},
+                    {{ adapter.quote('createdBy') }},
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -47,29 +47,29 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as assignment_id,
-        nullif("orgId", '') as org_id,
-        nullif("subOrgId", '') as sub_org_id,
-        nullif("observationTemplateId", '') as observation_template_id,
-        nullif("createdBy", '') as created_by,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('subOrgId') }}, '') as sub_org_id,
+        nullif({{ adapter.quote('observationTemplateId') }}, '') as observation_template_id,
+        nullif({{ adapter.quote('createdBy') }}, '') as created_by,
 
         ---------- strings
         nullif(name, '') as name,
         nullif(status, '') as status,
 
         ---------- numerics
-        {{ try_cast_text('"schoolYear"', 'bigint') }} as school_year,
+        {{ try_cast_text(adapter.quote('schoolYear'), 'bigint') }} as school_year,
 
         ---------- booleans
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- dates
-        {{ try_cast_text('"startDate"', 'date') }} as start_date,
-        {{ try_cast_text('"endDate"', 'date') }} as end_date,
+        {{ try_cast_text(adapter.quote('startDate'), 'date') }} as start_date,
+        {{ try_cast_text(adapter.quote('endDate'), 'date') }} as end_date,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -20,20 +20,20 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "schoolYear",
-                    "learnerId",
-                    "observerId",
-                    "rubricId",
-                    "observationId",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('schoolYear') }},
+                    {{ adapter.quote('learnerId') }},
+                    {{ adapter.quote('observerId') }},
+                    {{ adapter.quote('rubricId') }},
+                    {{ adapter.quote('observationId') }},
                     classification,
                     score,
-                    "finalizedAt",
+                    {{ adapter.quote('finalizedAt') }},
                     notes,
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -48,28 +48,28 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as classification_id,
-        nullif("orgId", '') as org_id,
-        nullif("learnerId", '') as learner_id,
-        nullif("observerId", '') as observer_id,
-        nullif("rubricId", '') as rubric_id,
-        nullif("observationId", '') as observation_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('learnerId') }}, '') as learner_id,
+        nullif({{ adapter.quote('observerId') }}, '') as observer_id,
+        nullif({{ adapter.quote('rubricId') }}, '') as rubric_id,
+        nullif({{ adapter.quote('observationId') }}, '') as observation_id,
 
         ---------- strings
         nullif(classification, '') as classification,
         nullif(notes, '') as notes,
 
         ---------- numerics
-        {{ try_cast_text('"schoolYear"', 'bigint') }} as school_year,
+        {{ try_cast_text(adapter.quote('schoolYear'), 'bigint') }} as school_year,
         {{ try_cast_text('score', 'double precision') }} as score,
 
         ---------- booleans
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- timestamps
-        {{ try_cast_text('"finalizedAt"', 'timestamp with time zone') }} as finalized_at,
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('finalizedAt'), 'timestamp with time zone') }} as finalized_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -20,20 +20,20 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "learnerId",
-                    "ownerId",
-                    "observationId",
-                    "artifactId",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('learnerId') }},
+                    {{ adapter.quote('ownerId') }},
+                    {{ adapter.quote('observationId') }},
+                    {{ adapter.quote('artifactId') }},
                     title,
                     description,
                     type,
                     url,
-                    "schoolYear",
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('schoolYear') }},
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -48,11 +48,11 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as evidence_id,
-        nullif("orgId", '') as org_id,
-        nullif("learnerId", '') as learner_id,
-        nullif("ownerId", '') as owner_id,
-        nullif("observationId", '') as observation_id,
-        nullif("artifactId", '') as artifact_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('learnerId') }}, '') as learner_id,
+        nullif({{ adapter.quote('ownerId') }}, '') as owner_id,
+        nullif({{ adapter.quote('observationId') }}, '') as observation_id,
+        nullif({{ adapter.quote('artifactId') }}, '') as artifact_id,
 
         ---------- strings
         nullif(title, '') as title,
@@ -61,15 +61,15 @@ renamed as (
         nullif(url, '') as url,
 
         ---------- numerics
-        {{ try_cast_text('"schoolYear"', 'bigint') }} as school_year,
+        {{ try_cast_text(adapter.quote('schoolYear'), 'bigint') }} as school_year,
 
         ---------- booleans
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

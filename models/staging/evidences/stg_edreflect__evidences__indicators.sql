@@ -19,13 +19,13 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "rubricId",
-                    "indicatorId",
-                    "alignedBy",
-                    "alignedAt"
+                    {{ adapter.quote('rubricId') }},
+                    {{ adapter.quote('indicatorId') }},
+                    {{ adapter.quote('alignedBy') }},
+                    {{ adapter.quote('alignedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -39,15 +39,15 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("rubricId", '') as rubric_id,
-        nullif("indicatorId", '') as indicator_id,
-        nullif("alignedBy", '') as aligned_by,
+        nullif({{ adapter.quote('rubricId') }}, '') as rubric_id,
+        nullif({{ adapter.quote('indicatorId') }}, '') as indicator_id,
+        nullif({{ adapter.quote('alignedBy') }}, '') as aligned_by,
 
         ---------- timestamps
-        {{ try_cast_text('"alignedAt"', 'timestamp with time zone') }} as aligned_at,
+        {{ try_cast_text(adapter.quote('alignedAt'), 'timestamp with time zone') }} as aligned_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -20,20 +20,20 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "ownerId",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('ownerId') }},
                     title,
                     description,
                     type,
                     status,
-                    "schoolYear",
-                    "dueDate",
-                    "completedAt",
-                    "rubricId",
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('schoolYear') }},
+                    {{ adapter.quote('dueDate') }},
+                    {{ adapter.quote('completedAt') }},
+                    {{ adapter.quote('rubricId') }},
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -48,9 +48,9 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as goal_id,
-        nullif("orgId", '') as org_id,
-        nullif("ownerId", '') as owner_id,
-        nullif("rubricId", '') as rubric_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('ownerId') }}, '') as owner_id,
+        nullif({{ adapter.quote('rubricId') }}, '') as rubric_id,
 
         ---------- strings
         nullif(title, '') as title,
@@ -59,19 +59,19 @@ renamed as (
         nullif(status, '') as status,
 
         ---------- numerics
-        {{ try_cast_text('"schoolYear"', 'bigint') }} as school_year,
+        {{ try_cast_text(adapter.quote('schoolYear'), 'bigint') }} as school_year,
 
         ---------- booleans
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- dates
-        {{ try_cast_text('"dueDate"', 'date') }} as due_date,
+        {{ try_cast_text(adapter.quote('dueDate'), 'date') }} as due_date,
 
         ---------- timestamps
-        {{ try_cast_text('"completedAt"', 'timestamp with time zone') }} as completed_at,
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('completedAt'), 'timestamp with time zone') }} as completed_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,11 +19,11 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "rubricId",
-                    "indicatorId"
+                    {{ adapter.quote('rubricId') }},
+                    {{ adapter.quote('indicatorId') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -37,11 +37,11 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("rubricId", '') as rubric_id,
-        nullif("indicatorId", '') as indicator_id,
+        nullif({{ adapter.quote('rubricId') }}, '') as rubric_id,
+        nullif({{ adapter.quote('indicatorId') }}, '') as indicator_id,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,14 +19,14 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "authorId",
+                    {{ adapter.quote('authorId') }},
                     body,
-                    "createdAt",
-                    "editedAt"
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('editedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -40,18 +40,18 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as comment_id,
-        nullif("authorId", '') as author_id,
+        nullif({{ adapter.quote('authorId') }}, '') as author_id,
 
         ---------- strings
         nullif(body, '') as body,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"editedAt"', 'timestamp with time zone') }} as edited_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('editedAt'), 'timestamp with time zone') }} as edited_at,
 
         ---------- lineage
         _source_file as source_file,

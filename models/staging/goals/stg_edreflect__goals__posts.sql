@@ -19,15 +19,15 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "authorId",
+                    {{ adapter.quote('authorId') }},
                     title,
                     body,
                     visibility,
-                    "createdAt"
+                    {{ adapter.quote('createdAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -41,11 +41,11 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as post_id,
-        nullif("authorId", '') as author_id,
+        nullif({{ adapter.quote('authorId') }}, '') as author_id,
 
         ---------- strings
         nullif(title, '') as title,
@@ -53,7 +53,7 @@ renamed as (
         nullif(visibility, '') as visibility,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,12 +19,12 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "artifactId",
-                    "fileName",
-                    "mimeType"
+                    {{ adapter.quote('artifactId') }},
+                    {{ adapter.quote('fileName') }},
+                    {{ adapter.quote('mimeType') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -38,14 +38,14 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("artifactId", '') as artifact_id,
+        nullif({{ adapter.quote('artifactId') }}, '') as artifact_id,
 
         ---------- strings
-        nullif("fileName", '') as file_name,
-        nullif("mimeType", '') as mime_type,
+        nullif({{ adapter.quote('fileName') }}, '') as file_name,
+        nullif({{ adapter.quote('mimeType') }}, '') as mime_type,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,14 +19,14 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
                     prompt,
                     answer,
                     required,
-                    "answeredAt"
+                    {{ adapter.quote('answeredAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -40,8 +40,8 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as question_id,
 
@@ -53,7 +53,7 @@ renamed as (
         {{ try_cast_text('required', 'boolean') }} as is_required,
 
         ---------- timestamps
-        {{ try_cast_text('"answeredAt"', 'timestamp with time zone') }} as answered_at,
+        {{ try_cast_text(adapter.quote('answeredAt'), 'timestamp with time zone') }} as answered_at,
 
         ---------- lineage
         _source_file as source_file,

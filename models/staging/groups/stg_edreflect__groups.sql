@@ -20,17 +20,17 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "subOrgId",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('subOrgId') }},
                     name,
                     description,
                     type,
                     category,
-                    "schoolYear",
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('schoolYear') }},
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -45,8 +45,8 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as group_id,
-        nullif("orgId", '') as org_id,
-        nullif("subOrgId", '') as sub_org_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('subOrgId') }}, '') as sub_org_id,
 
         ---------- strings
         nullif(name, '') as name,
@@ -55,15 +55,15 @@ renamed as (
         nullif(category, '') as category,
 
         ---------- numerics
-        {{ try_cast_text('"schoolYear"', 'bigint') }} as school_year,
+        {{ try_cast_text(adapter.quote('schoolYear'), 'bigint') }} as school_year,
 
         ---------- booleans
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,11 +19,11 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "reportKey",
-                    "reportName",
+                    {{ adapter.quote('reportKey') }},
+                    {{ adapter.quote('reportName') }},
                     access
                 order by _source_file, _source_line
             ) as duplicate_number
@@ -38,13 +38,13 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
 
         ---------- strings
-        nullif("reportKey", '') as report_key,
-        nullif("reportName", '') as report_name,
+        nullif({{ adapter.quote('reportKey') }}, '') as report_key,
+        nullif({{ adapter.quote('reportName') }}, '') as report_name,
         nullif(access, '') as access,
 
         ---------- lineage

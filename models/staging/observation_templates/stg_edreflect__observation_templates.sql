@@ -20,17 +20,17 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
+                    {{ adapter.quote('orgId') }},
                     name,
                     description,
                     type,
-                    "rubricId",
-                    "schoolYear",
-                    "isActive",
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('rubricId') }},
+                    {{ adapter.quote('schoolYear') }},
+                    {{ adapter.quote('isActive') }},
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -45,8 +45,8 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as observation_template_id,
-        nullif("orgId", '') as org_id,
-        nullif("rubricId", '') as rubric_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('rubricId') }}, '') as rubric_id,
 
         ---------- strings
         nullif(name, '') as name,
@@ -54,16 +54,16 @@ renamed as (
         nullif(type, '') as type,
 
         ---------- numerics
-        {{ try_cast_text('"schoolYear"', 'bigint') }} as school_year,
+        {{ try_cast_text(adapter.quote('schoolYear'), 'bigint') }} as school_year,
 
         ---------- booleans
-        {{ try_cast_text('"isActive"', 'boolean') }} as is_active,
+        {{ try_cast_text(adapter.quote('isActive'), 'boolean') }} as is_active,
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

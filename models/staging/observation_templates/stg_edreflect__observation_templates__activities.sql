@@ -19,16 +19,16 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
                     name,
                     description,
                     type,
-                    "rubricId",
+                    {{ adapter.quote('rubricId') }},
                     required,
-                    "visibleToLearner"
+                    {{ adapter.quote('visibleToLearner') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -42,11 +42,11 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as activity_id,
-        nullif("rubricId", '') as rubric_id,
+        nullif({{ adapter.quote('rubricId') }}, '') as rubric_id,
 
         ---------- strings
         nullif(name, '') as name,
@@ -55,7 +55,7 @@ renamed as (
 
         ---------- booleans
         {{ try_cast_text('required', 'boolean') }} as is_required,
-        {{ try_cast_text('"visibleToLearner"', 'boolean') }} as is_visible_to_learner,
+        {{ try_cast_text(adapter.quote('visibleToLearner'), 'boolean') }} as is_visible_to_learner,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,15 +19,15 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
                     name,
                     type,
                     assignee,
                     required,
-                    "dueDays"
+                    {{ adapter.quote('dueDays') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -41,8 +41,8 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as step_id,
 
@@ -52,7 +52,7 @@ renamed as (
         nullif(assignee, '') as assignee,
 
         ---------- numerics
-        {{ try_cast_text('"dueDays"', 'bigint') }} as due_days,
+        {{ try_cast_text(adapter.quote('dueDays'), 'bigint') }} as due_days,
 
         ---------- booleans
         {{ try_cast_text('required', 'boolean') }} as is_required,

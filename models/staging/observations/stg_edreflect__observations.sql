@@ -20,21 +20,21 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "subOrgId",
-                    "observationTemplateId",
-                    "assignmentId",
-                    "learnerId",
-                    "observerId",
-                    "rubricId",
-                    "schoolYear",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('subOrgId') }},
+                    {{ adapter.quote('observationTemplateId') }},
+                    {{ adapter.quote('assignmentId') }},
+                    {{ adapter.quote('learnerId') }},
+                    {{ adapter.quote('observerId') }},
+                    {{ adapter.quote('rubricId') }},
+                    {{ adapter.quote('schoolYear') }},
                     status,
-                    "observedAt",
-                    "completedAt",
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('observedAt') }},
+                    {{ adapter.quote('completedAt') }},
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -49,29 +49,29 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as observation_id,
-        nullif("orgId", '') as org_id,
-        nullif("subOrgId", '') as sub_org_id,
-        nullif("observationTemplateId", '') as observation_template_id,
-        nullif("assignmentId", '') as assignment_id,
-        nullif("learnerId", '') as learner_id,
-        nullif("observerId", '') as observer_id,
-        nullif("rubricId", '') as rubric_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('subOrgId') }}, '') as sub_org_id,
+        nullif({{ adapter.quote('observationTemplateId') }}, '') as observation_template_id,
+        nullif({{ adapter.quote('assignmentId') }}, '') as assignment_id,
+        nullif({{ adapter.quote('learnerId') }}, '') as learner_id,
+        nullif({{ adapter.quote('observerId') }}, '') as observer_id,
+        nullif({{ adapter.quote('rubricId') }}, '') as rubric_id,
 
         ---------- strings
         nullif(status, '') as status,
 
         ---------- numerics
-        {{ try_cast_text('"schoolYear"', 'bigint') }} as school_year,
+        {{ try_cast_text(adapter.quote('schoolYear'), 'bigint') }} as school_year,
 
         ---------- booleans
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- timestamps
-        {{ try_cast_text('"observedAt"', 'timestamp with time zone') }} as observed_at,
-        {{ try_cast_text('"completedAt"', 'timestamp with time zone') }} as completed_at,
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('observedAt'), 'timestamp with time zone') }} as observed_at,
+        {{ try_cast_text(adapter.quote('completedAt'), 'timestamp with time zone') }} as completed_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,15 +19,15 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "activityId",
-                    "authorId",
+                    {{ adapter.quote('activityId') }},
+                    {{ adapter.quote('authorId') }},
                     title,
-                    "meetingAt",
-                    "createdAt"
+                    {{ adapter.quote('meetingAt') }},
+                    {{ adapter.quote('createdAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -41,19 +41,19 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as activity_meeting_note_id,
-        nullif("activityId", '') as activity_id,
-        nullif("authorId", '') as author_id,
+        nullif({{ adapter.quote('activityId') }}, '') as activity_id,
+        nullif({{ adapter.quote('authorId') }}, '') as author_id,
 
         ---------- strings
         nullif(title, '') as title,
 
         ---------- timestamps
-        {{ try_cast_text('"meetingAt"', 'timestamp with time zone') }} as meeting_at,
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('meetingAt'), 'timestamp with time zone') }} as meeting_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,18 +19,18 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "activityId",
-                    "observerId",
+                    {{ adapter.quote('activityId') }},
+                    {{ adapter.quote('observerId') }},
                     status,
-                    "dueDate",
-                    "startedAt",
-                    "completedAt",
-                    "learnerSignedAt",
-                    "observerSignedAt"
+                    {{ adapter.quote('dueDate') }},
+                    {{ adapter.quote('startedAt') }},
+                    {{ adapter.quote('completedAt') }},
+                    {{ adapter.quote('learnerSignedAt') }},
+                    {{ adapter.quote('observerSignedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -44,24 +44,24 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as work_id,
-        nullif("activityId", '') as activity_id,
-        nullif("observerId", '') as observer_id,
+        nullif({{ adapter.quote('activityId') }}, '') as activity_id,
+        nullif({{ adapter.quote('observerId') }}, '') as observer_id,
 
         ---------- strings
         nullif(status, '') as status,
 
         ---------- dates
-        {{ try_cast_text('"dueDate"', 'date') }} as due_date,
+        {{ try_cast_text(adapter.quote('dueDate'), 'date') }} as due_date,
 
         ---------- timestamps
-        {{ try_cast_text('"startedAt"', 'timestamp with time zone') }} as started_at,
-        {{ try_cast_text('"completedAt"', 'timestamp with time zone') }} as completed_at,
-        {{ try_cast_text('"learnerSignedAt"', 'timestamp with time zone') }} as learner_signed_at,
-        {{ try_cast_text('"observerSignedAt"', 'timestamp with time zone') }} as observer_signed_at,
+        {{ try_cast_text(adapter.quote('startedAt'), 'timestamp with time zone') }} as started_at,
+        {{ try_cast_text(adapter.quote('completedAt'), 'timestamp with time zone') }} as completed_at,
+        {{ try_cast_text(adapter.quote('learnerSignedAt'), 'timestamp with time zone') }} as learner_signed_at,
+        {{ try_cast_text(adapter.quote('observerSignedAt'), 'timestamp with time zone') }} as observer_signed_at,
 
         ---------- lineage
         _source_file as source_file,

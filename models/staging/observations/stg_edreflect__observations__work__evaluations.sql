@@ -19,16 +19,16 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "rubricId",
-                    "evaluatorId",
+                    {{ adapter.quote('rubricId') }},
+                    {{ adapter.quote('evaluatorId') }},
                     type,
-                    "overallScore",
-                    "overallProficiencyLevelId",
-                    "submittedAt"
+                    {{ adapter.quote('overallScore') }},
+                    {{ adapter.quote('overallProficiencyLevelId') }},
+                    {{ adapter.quote('submittedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -42,22 +42,22 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as evaluation_id,
-        nullif("rubricId", '') as rubric_id,
-        nullif("evaluatorId", '') as evaluator_id,
-        nullif("overallProficiencyLevelId", '') as overall_proficiency_level_id,
+        nullif({{ adapter.quote('rubricId') }}, '') as rubric_id,
+        nullif({{ adapter.quote('evaluatorId') }}, '') as evaluator_id,
+        nullif({{ adapter.quote('overallProficiencyLevelId') }}, '') as overall_proficiency_level_id,
 
         ---------- strings
         nullif(type, '') as type,
 
         ---------- numerics
-        {{ try_cast_text('"overallScore"', 'double precision') }} as overall_score,
+        {{ try_cast_text(adapter.quote('overallScore'), 'double precision') }} as overall_score,
 
         ---------- timestamps
-        {{ try_cast_text('"submittedAt"', 'timestamp with time zone') }} as submitted_at,
+        {{ try_cast_text(adapter.quote('submittedAt'), 'timestamp with time zone') }} as submitted_at,
 
         ---------- lineage
         _source_file as source_file,

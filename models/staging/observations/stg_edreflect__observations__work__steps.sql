@@ -19,15 +19,15 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "stepId",
+                    {{ adapter.quote('stepId') }},
                     status,
-                    "startedAt",
-                    "completedAt",
-                    "completedBy"
+                    {{ adapter.quote('startedAt') }},
+                    {{ adapter.quote('completedAt') }},
+                    {{ adapter.quote('completedBy') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -41,19 +41,19 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as work_step_id,
-        nullif("stepId", '') as step_id,
-        nullif("completedBy", '') as completed_by,
+        nullif({{ adapter.quote('stepId') }}, '') as step_id,
+        nullif({{ adapter.quote('completedBy') }}, '') as completed_by,
 
         ---------- strings
         nullif(status, '') as status,
 
         ---------- timestamps
-        {{ try_cast_text('"startedAt"', 'timestamp with time zone') }} as started_at,
-        {{ try_cast_text('"completedAt"', 'timestamp with time zone') }} as completed_at,
+        {{ try_cast_text(adapter.quote('startedAt'), 'timestamp with time zone') }} as started_at,
+        {{ try_cast_text(adapter.quote('completedAt'), 'timestamp with time zone') }} as completed_at,
 
         ---------- lineage
         _source_file as source_file,

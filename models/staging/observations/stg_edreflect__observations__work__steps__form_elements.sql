@@ -19,14 +19,14 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "elementId",
+                    {{ adapter.quote('elementId') }},
                     answer,
-                    "choiceId",
-                    "answeredBy",
-                    "answeredAt"
+                    {{ adapter.quote('choiceId') }},
+                    {{ adapter.quote('answeredBy') }},
+                    {{ adapter.quote('answeredAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -40,18 +40,18 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("elementId", '') as element_id,
-        nullif("choiceId", '') as choice_id,
-        nullif("answeredBy", '') as answered_by,
+        nullif({{ adapter.quote('elementId') }}, '') as element_id,
+        nullif({{ adapter.quote('choiceId') }}, '') as choice_id,
+        nullif({{ adapter.quote('answeredBy') }}, '') as answered_by,
 
         ---------- strings
         nullif(answer, '') as answer,
 
         ---------- timestamps
-        {{ try_cast_text('"answeredAt"', 'timestamp with time zone') }} as answered_at,
+        {{ try_cast_text(adapter.quote('answeredAt'), 'timestamp with time zone') }} as answered_at,
 
         ---------- lineage
         _source_file as source_file,

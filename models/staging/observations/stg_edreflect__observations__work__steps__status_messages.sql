@@ -19,13 +19,13 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     status,
                     message,
-                    "createdBy",
-                    "createdAt"
+                    {{ adapter.quote('createdBy') }},
+                    {{ adapter.quote('createdAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -39,17 +39,17 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("createdBy", '') as created_by,
+        nullif({{ adapter.quote('createdBy') }}, '') as created_by,
 
         ---------- strings
         nullif(status, '') as status,
         nullif(message, '') as message,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -20,18 +20,18 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "learnerId",
-                    "observerId",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('learnerId') }},
+                    {{ adapter.quote('observerId') }},
                     type,
                     status,
-                    "observationId",
-                    "workId",
-                    "schoolYear",
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('observationId') }},
+                    {{ adapter.quote('workId') }},
+                    {{ adapter.quote('schoolYear') }},
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -46,26 +46,26 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as rating_id,
-        nullif("orgId", '') as org_id,
-        nullif("learnerId", '') as learner_id,
-        nullif("observerId", '') as observer_id,
-        nullif("observationId", '') as observation_id,
-        nullif("workId", '') as work_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('learnerId') }}, '') as learner_id,
+        nullif({{ adapter.quote('observerId') }}, '') as observer_id,
+        nullif({{ adapter.quote('observationId') }}, '') as observation_id,
+        nullif({{ adapter.quote('workId') }}, '') as work_id,
 
         ---------- strings
         nullif(type, '') as type,
         nullif(status, '') as status,
 
         ---------- numerics
-        {{ try_cast_text('"schoolYear"', 'bigint') }} as school_year,
+        {{ try_cast_text(adapter.quote('schoolYear'), 'bigint') }} as school_year,
 
         ---------- booleans
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,14 +19,14 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "indicatorId",
-                    "proficiencyLevelId",
+                    {{ adapter.quote('indicatorId') }},
+                    {{ adapter.quote('proficiencyLevelId') }},
                     score,
-                    "notApplicable",
+                    {{ adapter.quote('notApplicable') }},
                     comment
                 order by _source_file, _source_line
             ) as duplicate_number
@@ -41,12 +41,12 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as rubric_rating_indicator_id,
-        nullif("indicatorId", '') as indicator_id,
-        nullif("proficiencyLevelId", '') as proficiency_level_id,
+        nullif({{ adapter.quote('indicatorId') }}, '') as indicator_id,
+        nullif({{ adapter.quote('proficiencyLevelId') }}, '') as proficiency_level_id,
 
         ---------- strings
         nullif(comment, '') as comment,
@@ -55,7 +55,7 @@ renamed as (
         {{ try_cast_text('score', 'double precision') }} as score,
 
         ---------- booleans
-        {{ try_cast_text('"notApplicable"', 'boolean') }} as is_not_applicable,
+        {{ try_cast_text(adapter.quote('notApplicable'), 'boolean') }} as is_not_applicable,
 
         ---------- lineage
         _source_file as source_file,

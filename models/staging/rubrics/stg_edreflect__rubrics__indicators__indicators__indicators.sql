@@ -19,16 +19,16 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
                     code,
                     name,
                     description,
                     weight,
-                    "isScored",
-                    "standardId"
+                    {{ adapter.quote('isScored') }},
+                    {{ adapter.quote('standardId') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -42,11 +42,11 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as indicator_id,
-        nullif("standardId", '') as standard_id,
+        nullif({{ adapter.quote('standardId') }}, '') as standard_id,
 
         ---------- strings
         nullif(code, '') as code,
@@ -57,7 +57,7 @@ renamed as (
         {{ try_cast_text('weight', 'double precision') }} as weight,
 
         ---------- booleans
-        {{ try_cast_text('"isScored"', 'boolean') }} as is_scored,
+        {{ try_cast_text(adapter.quote('isScored'), 'boolean') }} as is_scored,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,10 +19,10 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "proficiencyLevelId",
+                    {{ adapter.quote('proficiencyLevelId') }},
                     description,
                     subitems
                 order by _source_file, _source_line
@@ -38,10 +38,10 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("proficiencyLevelId", '') as proficiency_level_id,
+        nullif({{ adapter.quote('proficiencyLevelId') }}, '') as proficiency_level_id,
 
         ---------- strings
         nullif(description, '') as description,

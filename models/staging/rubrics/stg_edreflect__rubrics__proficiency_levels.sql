@@ -19,12 +19,12 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
                     name,
-                    "shortName",
+                    {{ adapter.quote('shortName') }},
                     score,
                     description
                 order by _source_file, _source_line
@@ -40,14 +40,14 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as proficiency_level_id,
 
         ---------- strings
         nullif(name, '') as name,
-        nullif("shortName", '') as short_name,
+        nullif({{ adapter.quote('shortName') }}, '') as short_name,
         nullif(description, '') as description,
 
         ---------- numerics

@@ -19,12 +19,12 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "indicatorIndex",
-                    "indicatorId",
-                    "proficiencyLevelId",
+                    {{ adapter.quote('indicatorIndex') }},
+                    {{ adapter.quote('indicatorId') }},
+                    {{ adapter.quote('proficiencyLevelId') }},
                     description,
                     subitems
                 order by _source_file, _source_line
@@ -40,18 +40,18 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("indicatorId", '') as indicator_id,
-        nullif("proficiencyLevelId", '') as proficiency_level_id,
+        nullif({{ adapter.quote('indicatorId') }}, '') as indicator_id,
+        nullif({{ adapter.quote('proficiencyLevelId') }}, '') as proficiency_level_id,
 
         ---------- strings
         nullif(description, '') as description,
         nullif(subitems, '') as subitems,
 
         ---------- numerics
-        {{ try_cast_text('"indicatorIndex"', 'bigint') }} as indicator_index,
+        {{ try_cast_text(adapter.quote('indicatorIndex'), 'bigint') }} as indicator_index,
 
         ---------- lineage
         _source_file as source_file,

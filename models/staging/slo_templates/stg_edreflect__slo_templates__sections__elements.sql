@@ -19,14 +19,14 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
                     label,
                     type,
                     required,
-                    "helpText"
+                    {{ adapter.quote('helpText') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -40,15 +40,15 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as element_id,
 
         ---------- strings
         nullif(label, '') as label,
         nullif(type, '') as type,
-        nullif("helpText", '') as help_text,
+        nullif({{ adapter.quote('helpText') }}, '') as help_text,
 
         ---------- booleans
         {{ try_cast_text('required', 'boolean') }} as is_required,

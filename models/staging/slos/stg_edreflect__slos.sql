@@ -20,20 +20,20 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "sloTemplateId",
-                    "ownerId",
-                    "approverId",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('sloTemplateId') }},
+                    {{ adapter.quote('ownerId') }},
+                    {{ adapter.quote('approverId') }},
                     title,
                     status,
-                    "schoolYear",
-                    "approvedAt",
-                    "finalScore",
-                    "finalRating",
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('schoolYear') }},
+                    {{ adapter.quote('approvedAt') }},
+                    {{ adapter.quote('finalScore') }},
+                    {{ adapter.quote('finalRating') }},
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -48,28 +48,28 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as slo_id,
-        nullif("orgId", '') as org_id,
-        nullif("sloTemplateId", '') as slo_template_id,
-        nullif("ownerId", '') as owner_id,
-        nullif("approverId", '') as approver_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('sloTemplateId') }}, '') as slo_template_id,
+        nullif({{ adapter.quote('ownerId') }}, '') as owner_id,
+        nullif({{ adapter.quote('approverId') }}, '') as approver_id,
 
         ---------- strings
         nullif(title, '') as title,
         nullif(status, '') as status,
-        nullif("finalRating", '') as final_rating,
+        nullif({{ adapter.quote('finalRating') }}, '') as final_rating,
 
         ---------- numerics
-        {{ try_cast_text('"schoolYear"', 'bigint') }} as school_year,
-        {{ try_cast_text('"finalScore"', 'double precision') }} as final_score,
+        {{ try_cast_text(adapter.quote('schoolYear'), 'bigint') }} as school_year,
+        {{ try_cast_text(adapter.quote('finalScore'), 'double precision') }} as final_score,
 
         ---------- booleans
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- timestamps
-        {{ try_cast_text('"approvedAt"', 'timestamp with time zone') }} as approved_at,
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('approvedAt'), 'timestamp with time zone') }} as approved_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,15 +19,15 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "sectionId",
-                    "elementId",
+                    {{ adapter.quote('sectionId') }},
+                    {{ adapter.quote('elementId') }},
                     type,
-                    "answeredBy",
-                    "answeredAt"
+                    {{ adapter.quote('answeredBy') }},
+                    {{ adapter.quote('answeredAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -41,19 +41,19 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as answer_id,
-        nullif("sectionId", '') as section_id,
-        nullif("elementId", '') as element_id,
-        nullif("answeredBy", '') as answered_by,
+        nullif({{ adapter.quote('sectionId') }}, '') as section_id,
+        nullif({{ adapter.quote('elementId') }}, '') as element_id,
+        nullif({{ adapter.quote('answeredBy') }}, '') as answered_by,
 
         ---------- strings
         nullif(type, '') as type,
 
         ---------- timestamps
-        {{ try_cast_text('"answeredAt"', 'timestamp with time zone') }} as answered_at,
+        {{ try_cast_text(adapter.quote('answeredAt'), 'timestamp with time zone') }} as answered_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,15 +19,15 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
                     name,
                     type,
-                    "administeredOn",
-                    "maxScore",
-                    "studentCount"
+                    {{ adapter.quote('administeredOn') }},
+                    {{ adapter.quote('maxScore') }},
+                    {{ adapter.quote('studentCount') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -41,8 +41,8 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as assessment_id,
 
@@ -51,11 +51,11 @@ renamed as (
         nullif(type, '') as type,
 
         ---------- numerics
-        {{ try_cast_text('"maxScore"', 'double precision') }} as max_score,
-        {{ try_cast_text('"studentCount"', 'bigint') }} as student_count,
+        {{ try_cast_text(adapter.quote('maxScore'), 'double precision') }} as max_score,
+        {{ try_cast_text(adapter.quote('studentCount'), 'bigint') }} as student_count,
 
         ---------- dates
-        {{ try_cast_text('"administeredOn"', 'date') }} as administered_on,
+        {{ try_cast_text(adapter.quote('administeredOn'), 'date') }} as administered_on,
 
         ---------- lineage
         _source_file as source_file,

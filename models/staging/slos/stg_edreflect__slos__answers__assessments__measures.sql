@@ -19,15 +19,15 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
                     name,
                     unit,
                     target,
                     actual,
-                    "metTarget"
+                    {{ adapter.quote('metTarget') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -41,8 +41,8 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as measure_id,
 
@@ -55,7 +55,7 @@ renamed as (
         {{ try_cast_text('actual', 'double precision') }} as actual,
 
         ---------- booleans
-        {{ try_cast_text('"metTarget"', 'boolean') }} as is_met_target,
+        {{ try_cast_text(adapter.quote('metTarget'), 'boolean') }} as is_met_target,
 
         ---------- lineage
         _source_file as source_file,

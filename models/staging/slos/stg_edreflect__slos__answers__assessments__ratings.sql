@@ -19,14 +19,14 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "raterId",
+                    {{ adapter.quote('raterId') }},
                     rating,
                     score,
                     comment,
-                    "ratedAt"
+                    {{ adapter.quote('ratedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -40,10 +40,10 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("raterId", '') as rater_id,
+        nullif({{ adapter.quote('raterId') }}, '') as rater_id,
 
         ---------- strings
         nullif(rating, '') as rating,
@@ -53,7 +53,7 @@ renamed as (
         {{ try_cast_text('score', 'double precision') }} as score,
 
         ---------- timestamps
-        {{ try_cast_text('"ratedAt"', 'timestamp with time zone') }} as rated_at,
+        {{ try_cast_text(adapter.quote('ratedAt'), 'timestamp with time zone') }} as rated_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,11 +19,11 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "identifierType",
+                    {{ adapter.quote('identifierType') }},
                     identifier,
                     label
                 order by _source_file, _source_line
@@ -39,13 +39,13 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as identifier_id,
 
         ---------- strings
-        nullif("identifierType", '') as identifier_type,
+        nullif({{ adapter.quote('identifierType') }}, '') as identifier_type,
         nullif(identifier, '') as identifier,
         nullif(label, '') as label,
 

@@ -20,17 +20,17 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
-                    "observationId",
-                    "learnerId",
-                    "takenBy",
-                    "takenAt",
+                    {{ adapter.quote('orgId') }},
+                    {{ adapter.quote('observationId') }},
+                    {{ adapter.quote('learnerId') }},
+                    {{ adapter.quote('takenBy') }},
+                    {{ adapter.quote('takenAt') }},
                     reason,
                     version,
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -45,10 +45,10 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as snapshot_id,
-        nullif("orgId", '') as org_id,
-        nullif("observationId", '') as observation_id,
-        nullif("learnerId", '') as learner_id,
-        nullif("takenBy", '') as taken_by,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
+        nullif({{ adapter.quote('observationId') }}, '') as observation_id,
+        nullif({{ adapter.quote('learnerId') }}, '') as learner_id,
+        nullif({{ adapter.quote('takenBy') }}, '') as taken_by,
 
         ---------- strings
         nullif(reason, '') as reason,
@@ -60,10 +60,10 @@ renamed as (
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- timestamps
-        {{ try_cast_text('"takenAt"', 'timestamp with time zone') }} as taken_at,
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('takenAt'), 'timestamp with time zone') }} as taken_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

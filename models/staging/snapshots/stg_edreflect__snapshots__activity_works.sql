@@ -19,14 +19,14 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "workId",
-                    "activityId",
-                    "observerId",
+                    {{ adapter.quote('workId') }},
+                    {{ adapter.quote('activityId') }},
+                    {{ adapter.quote('observerId') }},
                     status,
-                    "completedAt",
+                    {{ adapter.quote('completedAt') }},
                     data
                 order by _source_file, _source_line
             ) as duplicate_number
@@ -41,19 +41,19 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("workId", '') as work_id,
-        nullif("activityId", '') as activity_id,
-        nullif("observerId", '') as observer_id,
+        nullif({{ adapter.quote('workId') }}, '') as work_id,
+        nullif({{ adapter.quote('activityId') }}, '') as activity_id,
+        nullif({{ adapter.quote('observerId') }}, '') as observer_id,
 
         ---------- strings
         nullif(status, '') as status,
         nullif(data, '') as data,
 
         ---------- timestamps
-        {{ try_cast_text('"completedAt"', 'timestamp with time zone') }} as completed_at,
+        {{ try_cast_text(adapter.quote('completedAt'), 'timestamp with time zone') }} as completed_at,
 
         ---------- lineage
         _source_file as source_file,

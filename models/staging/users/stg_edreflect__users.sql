@@ -20,20 +20,20 @@ deduplicated as (
             row_number() over (
                 partition by
                     _id,
-                    "orgId",
+                    {{ adapter.quote('orgId') }},
                     email,
-                    "name.first",
-                    "name.last",
-                    "employeeId",
-                    "stateStaffId",
+                    {{ adapter.quote('name.first') }},
+                    {{ adapter.quote('name.last') }},
+                    {{ adapter.quote('employeeId') }},
+                    {{ adapter.quote('stateStaffId') }},
                     title,
-                    "hireDate",
+                    {{ adapter.quote('hireDate') }},
                     active,
-                    "lastLoginAt",
-                    "createdAt",
-                    "updatedAt",
+                    {{ adapter.quote('lastLoginAt') }},
+                    {{ adapter.quote('createdAt') }},
+                    {{ adapter.quote('updatedAt') }},
                     deleted,
-                    "deletedAt"
+                    {{ adapter.quote('deletedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -48,14 +48,14 @@ renamed as (
 
         ---------- ids
         nullif(_id, '') as user_id,
-        nullif("orgId", '') as org_id,
+        nullif({{ adapter.quote('orgId') }}, '') as org_id,
 
         ---------- strings
         nullif(email, '') as email,
-        nullif("name.first", '') as name_first,
-        nullif("name.last", '') as name_last,
-        nullif("employeeId", '') as employee_id,
-        nullif("stateStaffId", '') as state_staff_id,
+        nullif({{ adapter.quote('name.first') }}, '') as name_first,
+        nullif({{ adapter.quote('name.last') }}, '') as name_last,
+        nullif({{ adapter.quote('employeeId') }}, '') as employee_id,
+        nullif({{ adapter.quote('stateStaffId') }}, '') as state_staff_id,
         nullif(title, '') as title,
 
         ---------- booleans
@@ -63,13 +63,13 @@ renamed as (
         {{ try_cast_text('deleted', 'boolean') }} as is_deleted,
 
         ---------- dates
-        {{ try_cast_text('"hireDate"', 'date') }} as hire_date,
+        {{ try_cast_text(adapter.quote('hireDate'), 'date') }} as hire_date,
 
         ---------- timestamps
-        {{ try_cast_text('"lastLoginAt"', 'timestamp with time zone') }} as last_login_at,
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
-        {{ try_cast_text('"updatedAt"', 'timestamp with time zone') }} as updated_at,
-        {{ try_cast_text('"deletedAt"', 'timestamp with time zone') }} as deleted_at,
+        {{ try_cast_text(adapter.quote('lastLoginAt'), 'timestamp with time zone') }} as last_login_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('updatedAt'), 'timestamp with time zone') }} as updated_at,
+        {{ try_cast_text(adapter.quote('deletedAt'), 'timestamp with time zone') }} as deleted_at,
 
         ---------- lineage
         _source_file as source_file,

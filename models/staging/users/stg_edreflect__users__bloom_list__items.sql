@@ -19,17 +19,17 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
                     title,
                     type,
                     url,
                     status,
-                    "dueDate",
-                    "completedAt",
-                    "createdAt"
+                    {{ adapter.quote('dueDate') }},
+                    {{ adapter.quote('completedAt') }},
+                    {{ adapter.quote('createdAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -43,8 +43,8 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as item_id,
 
@@ -55,11 +55,11 @@ renamed as (
         nullif(status, '') as status,
 
         ---------- dates
-        {{ try_cast_text('"dueDate"', 'date') }} as due_date,
+        {{ try_cast_text(adapter.quote('dueDate'), 'date') }} as due_date,
 
         ---------- timestamps
-        {{ try_cast_text('"completedAt"', 'timestamp with time zone') }} as completed_at,
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('completedAt'), 'timestamp with time zone') }} as completed_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
 
         ---------- lineage
         _source_file as source_file,

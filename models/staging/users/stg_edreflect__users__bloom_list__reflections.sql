@@ -19,13 +19,13 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
                     _id,
-                    "itemId",
+                    {{ adapter.quote('itemId') }},
                     body,
-                    "createdAt"
+                    {{ adapter.quote('createdAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -39,17 +39,17 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
         nullif(_id, '') as reflection_id,
-        nullif("itemId", '') as item_id,
+        nullif({{ adapter.quote('itemId') }}, '') as item_id,
 
         ---------- strings
         nullif(body, '') as body,
 
         ---------- timestamps
-        {{ try_cast_text('"createdAt"', 'timestamp with time zone') }} as created_at,
+        {{ try_cast_text(adapter.quote('createdAt'), 'timestamp with time zone') }} as created_at,
 
         ---------- lineage
         _source_file as source_file,

@@ -19,13 +19,13 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "artifactId",
-                    "fileName",
+                    {{ adapter.quote('artifactId') }},
+                    {{ adapter.quote('fileName') }},
                     category,
-                    "uploadedAt"
+                    {{ adapter.quote('uploadedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -39,17 +39,17 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("artifactId", '') as artifact_id,
+        nullif({{ adapter.quote('artifactId') }}, '') as artifact_id,
 
         ---------- strings
-        nullif("fileName", '') as file_name,
+        nullif({{ adapter.quote('fileName') }}, '') as file_name,
         nullif(category, '') as category,
 
         ---------- timestamps
-        {{ try_cast_text('"uploadedAt"', 'timestamp with time zone') }} as uploaded_at,
+        {{ try_cast_text(adapter.quote('uploadedAt'), 'timestamp with time zone') }} as uploaded_at,
 
         ---------- lineage
         _source_file as source_file,

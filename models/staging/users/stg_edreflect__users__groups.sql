@@ -19,12 +19,12 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "groupId",
+                    {{ adapter.quote('groupId') }},
                     role,
-                    "addedAt"
+                    {{ adapter.quote('addedAt') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -38,16 +38,16 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("groupId", '') as group_id,
+        nullif({{ adapter.quote('groupId') }}, '') as group_id,
 
         ---------- strings
         nullif(role, '') as role,
 
         ---------- timestamps
-        {{ try_cast_text('"addedAt"', 'timestamp with time zone') }} as added_at,
+        {{ try_cast_text(adapter.quote('addedAt'), 'timestamp with time zone') }} as added_at,
 
         ---------- lineage
         _source_file as source_file,

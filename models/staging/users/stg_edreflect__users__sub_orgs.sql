@@ -19,13 +19,13 @@ deduplicated as (
             *,
             row_number() over (
                 partition by
-                    "_rootId",
-                    "_parentId",
+                    {{ adapter.quote('_rootId') }},
+                    {{ adapter.quote('_parentId') }},
                     _index,
-                    "subOrgId",
+                    {{ adapter.quote('subOrgId') }},
                     name,
-                    "stateSchoolId",
-                    "isPrimary"
+                    {{ adapter.quote('stateSchoolId') }},
+                    {{ adapter.quote('isPrimary') }}
                 order by _source_file, _source_line
             ) as duplicate_number
         from source
@@ -39,17 +39,17 @@ renamed as (
     select
 
         ---------- ids
-        nullif("_rootId", '') as root_id,
-        nullif("_parentId", '') as parent_id,
+        nullif({{ adapter.quote('_rootId') }}, '') as root_id,
+        nullif({{ adapter.quote('_parentId') }}, '') as parent_id,
         {{ try_cast_text('_index', 'bigint') }} as array_index,
-        nullif("subOrgId", '') as sub_org_id,
+        nullif({{ adapter.quote('subOrgId') }}, '') as sub_org_id,
 
         ---------- strings
         nullif(name, '') as name,
-        nullif("stateSchoolId", '') as state_school_id,
+        nullif({{ adapter.quote('stateSchoolId') }}, '') as state_school_id,
 
         ---------- booleans
-        {{ try_cast_text('"isPrimary"', 'boolean') }} as is_primary,
+        {{ try_cast_text(adapter.quote('isPrimary'), 'boolean') }} as is_primary,
 
         ---------- lineage
         _source_file as source_file,

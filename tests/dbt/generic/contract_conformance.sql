@@ -20,6 +20,9 @@
 -#}
 {% test contract_conformance(model, tables) %}
 {{ config(severity='warn', fail_calc='coalesce(sum(failing_rows), 0)') }}
+{#- Spark: the failing rows are stored (Parquet, schema `quality`), where the staging checks read their
+    examples after dbt's session has ended; elsewhere the checks run the test's query again -#}
+{%- if target.type == 'spark' %}{{ config(store_failures=true) }}{% endif %}
 {#- the form of each parsed type's text, and the type staging casts it to (try_cast_text) -#}
 {%- set forms = {
     'objectid': '[0-9a-f]{24}',
