@@ -13,7 +13,8 @@ model schema); `publish` swaps them in, in one transaction, right before the Duc
 `spark` (pipeline/spark.py): `after_load` writes raw as Parquet into the build's Spark folder, dbt runs in
 `.venv-spark` (`--target spark`), the staging and marts checks read the Parquet files Spark wrote
 (`expectations.sql.SparkModels`), `before_render` reads the `edfi` models back into the DuckDB copy, and
-`publish` / `discard` rename or remove the build's folder.
+`publish` / `discard` rename or remove the build's folder; the Ed-Fi state is written there as Parquet at
+`publish` and after a send or resync (`after_state_change`).
 """
 
 from __future__ import annotations
@@ -136,7 +137,12 @@ def publish(settings: Settings) -> None:
 
 def after_state_change(settings: Settings) -> None:
     """A send or resync ended (and published the live DuckDB file when it changed the Ed-Fi state, the
-    authoritative copy): copy that state to the engine's `edfi_state` (PostgreSQL); nothing on DuckDB."""
+    authoritative copy): copy that state to the engine's `edfi_state` (PostgreSQL; Spark: Parquet beside
+    the live models); nothing on DuckDB."""
+    if settings.engine == "spark":
+        from .spark import write_state
+
+        write_state(settings)
     if settings.engine == "postgres":
         from .postgres import copy_state
 

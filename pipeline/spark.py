@@ -16,7 +16,9 @@ models are Parquet tables under `<spark dir>/tables/<schema>.db/` (Spark's in-me
 outside that folder, no metastore to keep in step). Staging models are tables there, not views, so the
 staging checks can read them after dbt's session has ended (expectations/sql.py, SparkModels). `read_edfi`
 reads the `edfi` models' Parquet back into the DuckDB copy, where the render, its state and its checks
-stay, with DuckDB's own Parquet reader: no pyspark in this process.
+stay, with DuckDB's own Parquet reader: no pyspark in this process. The Ed-Fi delivery state lives beside
+the models as Parquet too (`write_state`: `<spark dir>/tables/edfi_state.db/`), written at each publish and
+after each send or resync; the DuckDB file's copy stays the authoritative one, as on PostgreSQL.
 
 All or nothing: a build writes its own folder, `<warehouse>.dbt/spark-build`, which `publish` renames to
 `<warehouse>.dbt/spark` (the last good build's raw and models, readable by Spark or DuckDB) and `discard`
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
 RAW_SCHEMA = "raw"
 MODELS_SCHEMA = "edfi"
+STATE_SCHEMA = "edfi_state"  # edfi.plan.STATE_SCHEMA
 SPARK_VENV = PROJECT_ROOT / ".venv-spark"
 BUILD_FOLDER = "spark-build"  # a build's Spark folder, beside the live one
 LIVE_FOLDER = "spark"
@@ -266,19 +269,68 @@ def read_edfi(settings: Settings) -> dict[str, int]:
 
 
 def publish(settings: Settings) -> None:
-    """The build's Spark folder becomes the live one (the previous one removed)."""
+    """The build's Spark folder, with the build's Ed-Fi state written into it, becomes the live one (the
+    previous one removed)."""
     build = spark_dir(settings)
     if build.name != BUILD_FOLDER or not build.exists():
         return
     live = build.with_name(LIVE_FOLDER)
     old = build.with_name(LIVE_FOLDER + ".old")
     shutil.rmtree(old, ignore_errors=True)
+    if live.exists() and not (build / "tables").exists() and (live / "tables").exists():
+        (live / "tables").rename(build / "tables")  # `extract` lands raw only: the models stay
+    write_state(settings)
     if live.exists():
-        if not (build / "tables").exists() and (live / "tables").exists():
-            (live / "tables").rename(build / "tables")  # `extract` lands raw only: the models stay
         live.rename(old)
     build.rename(live)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def write_state(settings: Settings) -> dict[str, int]:
+    """The DuckDB file's `edfi_state` (its tables and per-resource views) as Parquet beside the models,
+    laid out as Spark lays out a table: `<spark dir>/tables/edfi_state.db/<relation>/part-0.parquet`;
+    rows per relation. Written beside and renamed in: a reader sees the state before or after, whole. A
+    warehouse without the state (never rendered) writes nothing."""
+    folder = tables_dir(settings) / f"{STATE_SCHEMA}.db"
+    new, old = folder.with_name(folder.name + ".new"), folder.with_name(folder.name + ".old")
+    shutil.rmtree(new, ignore_errors=True)
+    written: dict[str, int] = {}
+    duck = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        relations = [
+            r
+            for (r,) in duck.execute(
+                """select table_name from duckdb_tables()
+                   where database_name = current_database() and schema_name = ?
+                   union all
+                   select view_name from duckdb_views()
+                   where database_name = current_database() and schema_name = ? and not internal
+                   order by 1""",
+                [STATE_SCHEMA, STATE_SCHEMA],
+            ).fetchall()
+        ]
+        for relation in relations:
+            path = new / relation / "part-0.parquet"
+            path.parent.mkdir(parents=True)
+            query = f"select * from {STATE_SCHEMA}.{_q(relation)}"
+            duck.execute(f"copy ({query}) to '{_sql_path(path)}' (format parquet)")
+            written[relation] = int(duck.execute(f"select count(*) from ({query})").fetchone()[0])
+    except (duckdb.Error, OSError) as exc:
+        shutil.rmtree(new, ignore_errors=True)
+        raise SparkError(
+            f"the Ed-Fi state ({settings.warehouse}, schema {STATE_SCHEMA}) could not be written as Parquet "
+            f"to {folder}: {str(exc).strip()}"
+        ) from None
+    finally:
+        duck.close()
+    if not relations:
+        return written
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    new.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return written
 
 
 def discard(settings: Settings) -> None:

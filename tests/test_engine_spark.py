@@ -9,6 +9,7 @@ The builds take minutes (Spark's start, ~1 s a dbt node in local mode), so they 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -50,6 +51,73 @@ def test_a_missing_spark_environment_is_named_with_its_fix(
     monkeypatch.setattr(spark, "SPARK_VENV", tmp_path / ".venv-spark")
     with pytest.raises(spark.SparkError, match=r"\.venv-spark, which is missing .*`make spark-venv`"):
         spark.dbt_executable()
+
+
+def _state_rows(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every relation of the DuckDB file's `edfi_state`, its rows as text, sorted."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        names = [
+            r
+            for (r,) in con.execute(
+                """select table_name from duckdb_tables() where schema_name = 'edfi_state' union all
+                   select view_name from duckdb_views() where schema_name = 'edfi_state' and not internal"""
+            ).fetchall()
+        ]
+        return {n: sorted(map(repr, con.execute(f"select * from edfi_state.{n}").fetchall())) for n in names}
+    finally:
+        con.close()
+
+
+def _parquet_state(spark_folder: Path) -> dict[str, list[tuple]]:
+    """The state as written beside Spark's models (`<spark dir>/tables/edfi_state.db/<relation>/`)."""
+    con = duckdb.connect()
+    try:
+        return {
+            d.name: sorted(map(repr, con.execute(f"select * from read_parquet('{d}/*.parquet')").fetchall()))
+            for d in sorted((spark_folder / "tables" / "edfi_state.db").iterdir())
+        }
+    finally:
+        con.close()
+
+
+def test_the_delivery_state_is_written_beside_sparks_models_at_publish_and_after_a_send(
+    tmp_path: Path,
+) -> None:
+    """The Ed-Fi state (tables and per-resource views) lands as Parquet beside the live models when a
+    build's Spark folder is published (the models of the build kept), and again after a send or resync
+    changed the DuckDB file's state; readers never see a half-written folder."""
+    from edfi.plan import ensure_state
+    from pipeline import engines
+    from pipeline.warehouse import work_path
+
+    live = tmp_path / "warehouse" / "edreflect.duckdb"
+    live.parent.mkdir()
+    work = work_path(live)
+    con = duckdb.connect(str(work))
+    ensure_state(con)
+    con.execute("insert into edfi_state.builds values ('load-1', '2025-01-01 00:00:00', null, '{}')")
+    con.close()
+    settings = cfg.from_env({"ENGINE": "spark", "WAREHOUSE": str(live)}, command="dbt")
+    on_copy = dataclasses.replace(settings, warehouse=work)
+    build = live.with_name(live.name + ".dbt") / "spark-build"
+    (build / "tables" / "marts.db" / "dim_users").mkdir(parents=True)  # what dbt wrote on Spark
+
+    engines.publish(on_copy)
+    spark_live = build.with_name("spark")
+    assert not build.exists() and (spark_live / "tables" / "marts.db" / "dim_users").is_dir()
+    assert _parquet_state(spark_live) == _state_rows(work)
+    assert {"accepted", "desired", "pending_payloads", "builds", "sends", "desired_cohorts"} <= set(
+        _parquet_state(spark_live)
+    )
+
+    work.rename(live)  # the run published the DuckDB file; then a send changed its state
+    con = duckdb.connect(str(live))
+    con.execute("insert into edfi_state.sends values ('send-1', 'send', '2025-01-02 00:00:00', '{}')")
+    con.close()
+    engines.after_state_change(settings)
+    assert _parquet_state(spark_live)["sends"] == _state_rows(live)["sends"] != []
+    assert sorted(p.name for p in (spark_live / "tables").iterdir()) == ["edfi_state.db", "marts.db"]
 
 
 # ------------------------------------------------------------------------------------------- builds
@@ -104,6 +172,15 @@ def test_the_ed_fi_files_are_the_same_byte_for_byte(builds: dict[str, Path]) -> 
     assert any(name.endswith("cohorts.jsonl") and data for name, data in duck.items())
     for name in duck:
         assert duck[name] == spark[name], f"{name} differs between the DuckDB and the Spark build"
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(3600)
+def test_the_delivery_state_lives_beside_the_models_spark_built(builds: dict[str, Path]) -> None:
+    warehouse = builds["spark"] / "warehouse" / "edreflect.duckdb"
+    state = _state_rows(warehouse)
+    assert state["desired"] and state["pending_payloads"] and state["builds"]
+    assert _parquet_state(warehouse.with_name("edreflect.duckdb.dbt") / "spark") == state
 
 
 def _spark_marts(folder: Path) -> Path:
