@@ -306,22 +306,26 @@ def test_the_postgres_build_keeps_raw_and_the_render_in_duckdb_and_never_logs_th
             assert server.password not in log.read_text(errors="replace"), log
 
 
+def _findings(tmp: Path) -> list[tuple]:
+    """The staging and marts checks' results of the build in `tmp` (layer, subject, check, failing, checked,
+    examples), in order."""
+    duck = duckdb.connect(str(tmp / "warehouse" / "edreflect.duckdb"), read_only=True)
+    try:
+        return duck.execute(
+            """select layer, table_name, coalesce(column_name, ''), check_name, unexpected_count,
+                      coalesce(checked, -1), coalesce(examples, '')
+               from quality.validation_results where layer in ('staging', 'marts') order by all"""
+        ).fetchall()
+    finally:
+        duck.close()
+
+
 @pytest.mark.slow
 def test_the_staging_and_marts_checks_find_the_same_on_both_engines(builds: dict[str, Path]) -> None:
     """Great Expectations' staging and marts suites on PostgreSQL (the models where dbt built them there)
     find what they find on DuckDB: the same checks, subjects, failing and checked counts, and the same
     examples of the failing rows (the row broken in `_broken_sample` among them)."""
-    found = {}
-    for engine, tmp in builds.items():
-        duck = duckdb.connect(str(tmp / "warehouse" / "edreflect.duckdb"), read_only=True)
-        try:
-            found[engine] = duck.execute(
-                """select layer, table_name, coalesce(column_name, ''), check_name, unexpected_count,
-                          coalesce(checked, -1), coalesce(examples, '')
-                   from quality.validation_results where layer in ('staging', 'marts') order by all"""
-            ).fetchall()
-        finally:
-            duck.close()
+    found = {engine: _findings(tmp) for engine, tmp in builds.items()}
     duck_rows, pg_rows = found["duckdb"], found["postgres"]
     assert len(duck_rows) > 400 and {r[0] for r in duck_rows} == {"staging", "marts"}
     counts = [r[:6] for r in duck_rows]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_engine_postgres import _broken_sample, _checksums, _files
+from test_engine_postgres import _broken_sample, _checksums, _files, _findings
 
 from pipeline import config as cfg
 from pipeline.engines import dbt_target_args, engine_vars
@@ -252,17 +252,7 @@ def test_the_staging_and_marts_checks_find_the_same_on_both_engines(builds: dict
     DuckDB: expectations/sql.py, SparkModels) find what they find on DuckDB: the same checks, subjects,
     failing and checked counts and examples (the row broken in `_broken_sample` among them, the dbt
     test's example from the failing rows Spark stored)."""
-    found = {}
-    for engine, tmp in builds.items():
-        duck = duckdb.connect(str(tmp / "warehouse" / "edreflect.duckdb"), read_only=True)
-        try:
-            found[engine] = duck.execute(
-                """select layer, table_name, coalesce(column_name, ''), check_name, unexpected_count,
-                          coalesce(checked, -1), coalesce(examples, '')
-                   from quality.validation_results where layer in ('staging', 'marts') order by all"""
-            ).fetchall()
-        finally:
-            duck.close()
+    found = {engine: _findings(tmp) for engine, tmp in builds.items()}
     duck_rows, spark_rows = found["duckdb"], found["spark"]
     assert len(duck_rows) > 400 and {r[0] for r in duck_rows} == {"staging", "marts"}
     assert [r[:6] for r in spark_rows] == [r[:6] for r in duck_rows]
