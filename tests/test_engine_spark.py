@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from test_engine_postgres import _broken_sample, _checksums, _files, _findings
+from test_engine_postgres import _assert_same_mart, _broken_sample, _files, _findings
 
 from pipeline import config as cfg
 from pipeline.engines import dbt_target_args, engine_vars
@@ -204,15 +204,8 @@ def test_every_mart_has_the_same_rows_on_both_engines(builds: dict[str, Path]) -
         assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == marts
         assert len(marts) > 40
         for mart in marts:
-            duck_cur = duck.execute(f'select * from marts."{mart}"')
-            duck_columns = [d[0] for d in duck_cur.description]
-            duck_sums = _checksums(duck_columns, duck_cur.fetchall())
             spark_cur = reader.execute(f"select * from read_parquet('{folder / mart}/*.parquet')")
-            spark_sums = _checksums([d[0] for d in spark_cur.description], spark_cur.fetchall())
-            assert spark_sums["rows"] == duck_sums["rows"], f"marts.{mart}: row counts differ"
-            assert list(spark_sums) == list(duck_sums), f"marts.{mart}: columns differ"
-            for column in duck_columns:
-                assert spark_sums[column] == duck_sums[column], f"marts.{mart}.{column} differs"
+            _assert_same_mart(duck, mart, [d[0] for d in spark_cur.description], spark_cur.fetchall())
     finally:
         reader.close()
         duck.close()
