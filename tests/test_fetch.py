@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from _sshd import Sshd, running_sshd
 
-from extract import contract
+from extract import contract, sftp
 from extract import fetch as fetch_module
 from extract.fetch import FetchError, FetchOptions, _unsafe_reason, fetch, inside
 from pipeline.config import Settings
@@ -373,14 +373,20 @@ class _FinalNameWatch:
 # Small enough that the 16 MB test file is fetched as two ranges by two workers at once (large enough that a
 # range is still being received when the test cuts the connections).
 RANGED = {"range_threshold": 8 * 2**20, "range_size": 8 * 2**20}
+# The client's SSH channel window in the cut tests. The fetcher's own (32 MB) lets the server send a whole
+# range before the client has read any of it, so a cut at the first progress report could find every byte
+# already in the client's buffers and nothing to retry. With 1 MB the server waits for the client to read:
+# the thread that reports progress (and cuts) always has bytes still to come.
+CUT_WINDOW = 2**20
 
 
 @pytest.mark.parametrize(
     ("cut", "ranged"), [("kill_sessions", False), ("restart_sshd", False), ("kill_sessions", True)]
 )
 def test_connection_cut_mid_transfer_is_retried(
-    sshd: Sshd, product: Path, key_env: Settings, cut: str, ranged: bool
+    sshd: Sshd, product: Path, key_env: Settings, cut: str, ranged: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sftp, "WINDOW_SIZE", CUT_WINDOW)
     big = _add_big_file(product)
     landing = key_env.landing
     final = landing / f"127.0.0.1_{sshd.port}" / product.relative_to("/") / "observations" / big.name
