@@ -5,20 +5,19 @@ their answers agree with the marts they summarise; a SQL client sees the YAML de
 comments; every analyst table declares its primary key; the `_current` tables hold no deleted record and no
 row of a deleted parent; and `DISTRICT_TIMEZONE` reaches dbt. The rules themselves (score, primary school, SLO
 roll-up, deletes, DST) are pinned by the dbt unit tests beside the models (`unit_tests:` in
-models/marts/analyst/_analyst__models.yml), which the build below runs.
+models/marts/analyst/_analyst__models.yml), which tests/test_dbt_unit_tests.py runs with every other.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _marts import EXAMPLE_PRODUCT, Built, dbt, example_settings, query, scalar
+from _example_build import built_example
+from _marts import Built, dbt, example_settings, query, scalar
 
-from extract.load import load_product
-from pipeline.dbt import dbt_vars
+from pipeline.dbt import dbt_vars, target_dir
 
 ANALYST_TABLES = (
     "dim_staff",
@@ -41,18 +40,13 @@ CURRENT = {
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    """Only what the analyst marts and the analyses need: their upstream models (and the Ed-Fi cohort audit
-    that Q7 reads) without upstream tests, then the analyst marts with their data and unit tests, then the
-    analyses compiled."""
-    root = tmp_path_factory.mktemp("analyst")
-    warehouse, target = root / "wh.duckdb", root / "target"
-    load_product(EXAMPLE_PRODUCT, warehouse)
-    upstream = ["+path:models/marts/analyst", "+path:analyses", "+dim_groups"]
-    dbt(["build", "--select", *upstream, "--exclude-resource-type", "test", "unit_test"], warehouse, target)
-    dbt(["test", "--select", "path:models/marts/analyst"], warehouse, target)
-    dbt(["compile", "--select", "path:analyses"], warehouse, target)
-    yield Built(warehouse, json.loads((target / "manifest.json").read_text()), target)
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """A copy of the session's example build (tests/_example_build.py: every model and data test, the
+    analyst marts' among them), then the analyses compiled."""
+    settings = built_example(tmp_path_factory, "analyst")
+    target = target_dir(settings)
+    dbt(["compile", "--select", "path:analyses"], settings.warehouse, target)
+    return Built(settings.warehouse, json.loads((target / "manifest.json").read_text()), target)
 
 
 def _analyses(built: Built) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from _browser import Browser, Page, screenshot
-from _gx_warehouse import built_example
+from _example_build import built_example
 
 from expectations import validate_layer
 from expectations.datadocs_assets import localize_data_docs
@@ -34,7 +34,7 @@ SCREENSHOTS = PROJECT_ROOT / "results" / "docs_browser"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    settings = built_example(tmp_path_factory.getbasetemp() / "gx_example")
+    settings = built_example(tmp_path_factory, "docs")
     root = tmp_path_factory.mktemp("docs")
     gx_dir = root / "gx"
     run_ids = {}

@@ -7,21 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from _edfi import (
-    DISTRICT,
-    EXAMPLE_PRODUCT,
-    dbt_args,
-    publish_render,
-    read_jsonl,
-    rows,
-    settings_for,
-    shared_schema,
-)
+from _edfi import DISTRICT, EXAMPLE_PRODUCT, publish_render, read_jsonl, rows, shared_schema
+from _example_build import built_example
 from jsonschema import Draft202012Validator, FormatChecker
 
 from edfi.render import EdfiExportError, load_schema, render
-from extract.load import load_product
-from pipeline.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -33,10 +23,12 @@ TOM = "66d0c3a0e1d2f3a4b5000005"
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory):
-    tmp = tmp_path_factory.mktemp("edfi_example")
-    settings = replace(settings_for(tmp), data_product=str(EXAMPLE_PRODUCT))
-    load_product(EXAMPLE_PRODUCT, settings.warehouse)
-    run_dbt(dbt_args(tmp, "build"), settings, quiet=True)  # with the shipped seeds
+    """A copy of the session's example build (tests/_example_build.py: `dbt build` with the shipped seeds),
+    rendered and published into a folder of the module's own, as a build's last step does."""
+    built = built_example(tmp_path_factory, "edfi_example")
+    settings = replace(
+        built, data_product=str(EXAMPLE_PRODUCT), edfi_output=built.warehouse.parent / "published" / "edfi"
+    )
     export = publish_render(settings, load_id="example-1")
     return settings, export
 

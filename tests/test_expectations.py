@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from _gx_warehouse import built_example
+from _example_build import built_example
 
 from expectations import dbt_results, validate_layer
 from expectations.runner import data_docs_dir
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> config.Settings:
     """The example product loaded, modelled and rendered (shared with test_docs_browser.py)."""
-    return built_example(tmp_path_factory.getbasetemp() / "gx_example")
+    return built_example(tmp_path_factory, "gx")
 
 
 @pytest.fixture

@@ -12,35 +12,29 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+from _example_build import built_example
 from _marts import EXAMPLE_PRODUCT, Built, dbt, query, scalar
 
 from extract.contract import OPTIONAL_GROUPS, OPTIONAL_TABLES, tables
 from extract.load import load_product
-from pipeline.dbt import DbtError
+from pipeline.dbt import DbtError, target_dir
 
 RUBRIC = "66d0c3a0e1d2f3a4b5000009"  # the example's four-level rubric
 # ids of things outside the product (the district, state and district numbering): no mart to point at
 EXTERNAL_IDS = frozenset({"org_id", "state_school_id", "state_staff_id", "employee_id"})
 
 
-def _build(product: Path, warehouse: Path, target: Path) -> None:
-    """Land the product, build the staging models, then build (models + tests) intermediate and marts."""
-    load_product(product, warehouse)
-    dbt(["run", "--select", "staging"], warehouse, target)
-    dbt(["build", "--select", "intermediate", "marts"], warehouse, target)
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    root = tmp_path_factory.mktemp("marts")
-    warehouse, target = root / "wh.duckdb", root / "target"
-    _build(EXAMPLE_PRODUCT, warehouse, target)
-    yield Built(warehouse, json.loads((target / "manifest.json").read_text()), target)
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """A copy of the session's example build (tests/_example_build.py: loaded, `dbt build` of every model
+    and data test); the module's own dbt runs reuse its target folder and partial parse."""
+    settings = built_example(tmp_path_factory, "marts")
+    target = target_dir(settings)
+    return Built(settings.warehouse, json.loads((target / "manifest.json").read_text()), target)
 
 
 def _models(manifest: dict, folder: str) -> dict[str, dict]:

@@ -1,21 +1,23 @@
 """The example product as a built warehouse (real loader, real dbt, real Ed-Fi render), once per session.
 
-Both GX test modules need it and dbt is the slow part, so it is built once per pytest session, in the
-session's base temp folder (which pytest removes in turn): under pytest-xdist the first worker that needs
-it builds it while the others wait on a file lock. Each worker then works on its own copy (the modules
-validate into it and run dbt on it), so no two processes ever open the same DuckDB file.
+Every module that reads the example as `make build` models it (the GX and docs modules, the marts, the
+analyst marts, the default Ed-Fi export, dbt's unit tests) starts from this one build: dbt is the slow part
+of the suite. It is built once per pytest session in the session's temp folder (which pytest removes in
+turn): under pytest-xdist the first worker that needs it builds it while the others wait on a file lock.
+Each module then works on its own copy (it validates into it, runs dbt on it, breaks it), so no two
+processes ever open the same DuckDB file.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fcntl
-import functools
 import os
 import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from edfi.render import render
 from extract.load import load_product
@@ -39,19 +41,21 @@ def settings_for(warehouse: Path, out: Path) -> config.Settings:
     )
 
 
-@functools.cache
-def built_example(root: Path) -> config.Settings:
-    """The built example (`_build`) copied into `root`: built once per session, whichever worker asks
-    first, in the folder beside the workers' own base temp folders."""
-    shared = root.parent.parent / root.name if os.environ.get("PYTEST_XDIST_WORKER") else root / "build"
-    shared.parent.mkdir(parents=True, exist_ok=True)
+def built_example(tmp_path_factory: pytest.TempPathFactory, name: str) -> config.Settings:
+    """A copy of the built example (`_build`) in a new temp folder `name`: built once per session,
+    whichever worker asks first, in the session's folder (beside the workers' own base temp folders).
+
+    The copy keeps the warehouse's file name and dbt's folder beside it (`warehouse.duckdb.dbt/`: dbt's
+    results of the build in `target-live/`), so dbt on the copy starts from the build's partial parse."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "example-build"
     with open(shared.parent / f"{shared.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the worker dies
         if not (shared / "built").exists():
             shutil.rmtree(shared, ignore_errors=True)  # a worker that died half way
             _build(shared)
             (shared / "built").touch()
-    # the warehouse, dbt's folder beside it (same file name: dbt's partial parse holds) and the render
+    root = tmp_path_factory.mktemp(name)
     shutil.copytree(shared, root, ignore=shutil.ignore_patterns("built", "logs"), dirs_exist_ok=True)
     return settings_for(root / "warehouse.duckdb", root)
 
