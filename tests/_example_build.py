@@ -63,7 +63,7 @@ def built_example(tmp_path_factory: pytest.TempPathFactory, name: str) -> config
 def _build(root: Path) -> None:
     """Load the example product, `dbt build` it (models and data tests: the staging and marts suites read
     dbt's test results from the warehouse's dbt target folder; unit tests excluded) and render the Ed-Fi
-    export into `root`."""
+    export into `root/edfi` (the render's folder renamed into place, as a build's publish step does)."""
     root.mkdir(parents=True, exist_ok=True)
     settings = settings_for(root / "warehouse.duckdb", root)
     before = os.environ.get("WAREHOUSE")  # run_dbt points dbt at the warehouse through the environment
@@ -79,7 +79,7 @@ def _build(root: Path) -> None:
             os.environ.pop("WAREHOUSE", None)
         else:
             os.environ["WAREHOUSE"] = before
-    render(settings, load_id=LOAD_ID)
+    render(settings, load_id=LOAD_ID).staging_dir.rename(settings.edfi_output)
     con = duckdb.connect(str(settings.warehouse))  # dbt (in-process) may keep it open: flush the WAL
     try:
         con.execute("force checkpoint")
