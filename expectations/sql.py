@@ -178,10 +178,10 @@ def models_for(settings: Any, con: duckdb.DuckDBPyConnection) -> Iterator[Models
     from pipeline.engines import BUILD_SCHEMA_SUFFIX, builds_beside_live
     from pipeline.postgres import connect
 
-    from .dbt_results import _read, target_dir
+    from .dbt_results import manifest_nodes
 
     suffix = BUILD_SCHEMA_SUFFIX if builds_beside_live(settings) else ""
-    nodes = (_read(target_dir(settings) / "manifest.json") or {}).get("nodes") or {}
+    nodes = manifest_nodes(settings)
     aliases = {
         n["name"]: n.get("alias") or n["name"] for n in nodes.values() if n.get("resource_type") == "model"
     }
