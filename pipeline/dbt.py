@@ -96,6 +96,55 @@ def log_file(settings: Settings) -> Path:
     return dbt_dir(settings) / "logs" / "dbt.log"
 
 
+def drop_previous_models(settings: Settings) -> int:
+    """In a build's copy of the live warehouse, drop the models and seeds the last build made (its
+    manifest, `target/manifest.json`) before dbt builds them again; returns how many were dropped.
+
+    dbt rebuilds every one of them anyway: an existing table costs it a rename to a backup, a rename into
+    place and a drop, and the copy holds old and new data side by side until the drop (measured on the
+    embedded sample: 3 to 5 s of CPU a build). What else lives in the file (raw, the delivery state, the
+    quality history, relations the manifest does not name) is left alone; a build that fails discards the
+    copy, so the live warehouse keeps its models. DuckDB only: the other engines build in new schemas."""
+    if settings.engine != "duckdb" or live_warehouse(Path(settings.warehouse)) == Path(settings.warehouse):
+        return 0
+    try:
+        nodes = json.loads((target_dir(settings) / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    except (OSError, ValueError, KeyError):
+        return 0  # no earlier build (or an unreadable manifest): dbt replaces what exists as usual
+    owned = {uid: n for uid, n in nodes.items() if n.get("resource_type") in ("model", "seed")}
+    depth: dict[str, int] = {}
+
+    def depth_of(uid: str) -> int:  # the longest chain of models below it (dependents are dropped first)
+        if uid not in depth:
+            depth[uid] = 0  # a cycle (there is none in a dbt DAG) ends here
+            parents = (owned[uid].get("depends_on") or {}).get("nodes") or []
+            depth[uid] = 1 + max((depth_of(p) for p in parents if p in owned), default=0)
+        return depth[uid]
+
+    built = {(n["schema"], n.get("alias") or n["name"]): depth_of(uid) for uid, n in owned.items()}
+    import duckdb
+
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        found = [
+            (schema, name, kind)
+            for schema, name, kind in con.execute(
+                "select table_schema, table_name, table_type from information_schema.tables"
+                " where table_catalog = current_database()"
+            ).fetchall()
+            if (schema, name) in built
+        ]
+        found.sort(key=lambda r: -built[(r[0], r[1])])
+        con.execute("begin")
+        for schema, name, kind in found:
+            quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name))
+            con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {quoted}")
+        con.execute("commit")
+    finally:
+        con.close()
+    return len(found)
+
+
 def _release_warehouse() -> None:
     """dbt-duckdb keeps its DuckDB instance open in this process after a run. Close it: the file is then
     checkpointed (whole without its write-ahead log, ready to be renamed into place), and later

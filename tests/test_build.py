@@ -17,6 +17,8 @@ from _pipeline import run_pipeline
 
 from extract import contract
 from pipeline import config
+from pipeline.dbt import drop_previous_models
+from pipeline.warehouse import work_path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = PROJECT_ROOT / "edfi" / "schemas"
@@ -160,6 +162,42 @@ def test_second_build_keeps_what_was_never_sent(first_build) -> None:
     assert len(runs) == 3, "dbt's log should hold the two builds"
     assert "Unable to do partial parsing" in runs[1], "the first build's parse (cold) is not in the log"
     assert "Unable to do partial parsing" not in runs[2], runs[2][:2000]
+
+
+def _relations(path: Path) -> set[tuple[str, str]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+    finally:
+        con.close()
+
+
+def test_a_build_drops_the_last_builds_models_in_its_copy_and_nothing_else(
+    first_build, tmp_path: Path
+) -> None:
+    """dbt builds every model and seed again, so a build's copy of the live warehouse starts without the
+    ones the last build's manifest names (pipeline.dbt.drop_previous_models); raw, the delivery state and
+    the quality history stay, and dbt on the live file itself (`make dbt`) drops nothing."""
+    tmp, first = first_build
+    assert first.returncode == 0, first.stderr[-4000:]
+    live = tmp_path / "edreflect.duckdb"
+    shutil.copy(tmp / "warehouse" / "edreflect.duckdb", live)
+    target = tmp / "warehouse" / "edreflect.duckdb.dbt" / "target"
+    shutil.copytree(target, tmp_path / "edreflect.duckdb.dbt" / "target")
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"].values()
+    owned = {(n["schema"], n["alias"]) for n in nodes if n["resource_type"] in ("model", "seed")}
+    before = _relations(live)
+    assert len(before & owned) > 150
+
+    assert drop_previous_models(config.from_env({"WAREHOUSE": str(live)})) == 0
+    assert _relations(live) == before
+
+    copy = work_path(live)
+    shutil.copy(live, copy)
+    assert drop_previous_models(config.from_env({"WAREHOUSE": str(copy)})) == len(before & owned)
+    after = _relations(copy)
+    assert after == before - owned
+    assert {"raw", "edfi_state", "quality"} <= {schema for schema, _ in after}
 
 
 def _newest(path: Path, sql: str) -> object:
