@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -219,9 +220,8 @@ def test_the_spark_build_keeps_raw_and_the_render_in_duckdb(builds: dict[str, Pa
     try:
         raw = tmp / "warehouse" / "edreflect.duckdb.dbt" / "spark" / "raw"
         for table in ("users", "groups", "users__groups", "_loads"):
-            parquet = duck.execute(f"select count(*) from read_parquet('{raw}/{table}.parquet')").fetchone()[
-                0
-            ]
+            files = f"{raw}/{table}/*.parquet"
+            parquet = duck.execute(f"select count(*) from read_parquet('{files}')").fetchone()[0]
             assert parquet == duck.execute(f"select count(*) from raw.{table}").fetchone()[0], table
         schemas = {
             s
@@ -231,6 +231,11 @@ def test_the_spark_build_keeps_raw_and_the_render_in_duckdb(builds: dict[str, Pa
     finally:
         duck.close()
     assert not (tmp / "warehouse" / "edreflect.duckdb.dbt" / "spark-build").exists()
+    # dbt read raw as the tables it registered in Spark's catalog, through its own source()
+    compiled = tmp / "warehouse" / "edreflect.duckdb.dbt" / "target" / "compiled"
+    (users,) = compiled.rglob("stg_edreflect__users.sql")
+    sql = users.read_text(encoding="utf-8")
+    assert re.search(r"\braw`?\.`?users\b", sql) and "parquet" not in sql.lower(), sql[:2000]
     output = " ".join((tmp / "build.out").read_text(errors="replace").split())  # the console wraps lines
     assert "write raw as Parquet for Spark" in output and "read edfi from Spark" in output
     assert "do not run on spark yet" not in output  # the staging and marts checks ran on Spark's models
