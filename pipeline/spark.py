@@ -10,9 +10,10 @@ from SPARK_MASTER). Its JSON log lines on stdout feed the same progress bar and 
 `pipeline.dbt` gives DuckDB.
 
 The raw layer: the one loader parses and lands raw in the build's DuckDB copy as always (same manifest,
-same rejects); `land_raw` then writes every `raw` table, bookkeeping included, as a Parquet file,
-`<spark dir>/raw/<table>/part-0.parquet`, which dbt registers as table `raw.<table>` in Spark's catalog when
-its run starts (macros/register_spark_raw.sql), so `source()` is dbt's own on every engine. The
+same rejects); `land_raw` then writes every `raw` table, bookkeeping included, as a Parquet folder,
+`<spark dir>/raw/<table>/part-0.parquet`, which the pre-hook of the staging model that reads it registers as
+table `raw.<table>` in Spark's catalog (macros/register_spark_raw.sql), so `source()` is dbt's own on every
+engine. The
 models are Parquet tables under `<spark dir>/tables/<schema>.db/` (Spark's in-memory catalog: nothing
 outside that folder, no metastore to keep in step). Staging models are tables there, not views, so the
 staging checks can read them after dbt's session has ended (expectations/sql.py, SparkModels). `read_edfi`
@@ -93,9 +94,9 @@ def dbt_executable() -> Path:
 
 def land_raw(settings: Settings) -> dict[str, int]:
     """Write every table of the DuckDB copy's `raw` schema as `<spark dir>/raw/<table>/part-0.parquet` (a
-    folder per table, as Spark lays out a table: dbt registers each as `raw.<table>` when its run starts,
-    macros/register_spark_raw.sql); rows per table. What a killed build left in the build's folder goes
-    first, so nothing stale is read."""
+    folder per table, as Spark lays out a table: dbt registers each as `raw.<table>` before the staging
+    model that reads it, macros/register_spark_raw.sql); rows per table. What a killed build left in the
+    build's folder goes first, so nothing stale is read."""
     folder = spark_dir(settings)
     shutil.rmtree(folder, ignore_errors=True)
     raw_dir(settings).mkdir(parents=True)
