@@ -112,18 +112,23 @@ def land_raw(settings: Settings) -> dict[str, int]:
             ).fetchall()
         ]
         for table in tables:
-            path = raw_dir(settings) / table / "part-0.parquet"
-            path.parent.mkdir()
             try:
-                duck.execute(
-                    f"copy (select * from {RAW_SCHEMA}.{_q(table)}) to '{_sql_path(path)}' (format parquet)"
-                )
+                copied[table] = _write_table(duck, RAW_SCHEMA, table, raw_dir(settings))
             except duckdb.Error as exc:
+                path = raw_dir(settings) / table
                 raise SparkError(f"raw.{table}: could not be written as Parquet to {path}: {exc}") from None
-            copied[table] = int(duck.execute(f"select count(*) from {RAW_SCHEMA}.{_q(table)}").fetchone()[0])
     finally:
         duck.close()
     return copied
+
+
+def _write_table(duck: duckdb.DuckDBPyConnection, schema: str, relation: str, folder: Path) -> int:
+    """`schema.relation` of the DuckDB file as Spark lays out a table, `<folder>/<relation>/part-0.parquet`;
+    the rows written (COPY's own count: no second scan)."""
+    path = folder / relation / "part-0.parquet"
+    path.parent.mkdir(parents=True)
+    query = f"select * from {schema}.{_q(relation)}"
+    return int(duck.execute(f"copy ({query}) to '{_sql_path(path)}' (format parquet)").fetchone()[0])
 
 
 # ------------------------------------------------------------------------------------------- dbt
@@ -315,11 +320,7 @@ def write_state(settings: Settings) -> dict[str, int]:
             ).fetchall()
         ]
         for relation in relations:
-            path = new / relation / "part-0.parquet"
-            path.parent.mkdir(parents=True)
-            query = f"select * from {STATE_SCHEMA}.{_q(relation)}"
-            duck.execute(f"copy ({query}) to '{_sql_path(path)}' (format parquet)")
-            written[relation] = int(duck.execute(f"select count(*) from ({query})").fetchone()[0])
+            written[relation] = _write_table(duck, STATE_SCHEMA, relation, new)
     except (duckdb.Error, OSError) as exc:
         shutil.rmtree(new, ignore_errors=True)
         raise SparkError(
