@@ -69,11 +69,6 @@ def _read(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def manifest_nodes(settings: Settings) -> dict[str, Any]:
-    """The nodes of dbt's manifest for this warehouse (its last dbt run); empty when there is none."""
-    return (_read(target_dir(settings) / "manifest.json") or {}).get("nodes") or {}
-
-
 def _model_of(node: dict[str, Any], nodes: dict[str, Any]) -> dict[str, Any] | None:
     """The model a test is attached to (generic tests), else the first model it reads (singular)."""
     ids = [node.get("attached_node")] + list((node.get("depends_on") or {}).get("nodes") or [])

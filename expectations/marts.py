@@ -29,9 +29,10 @@ RULES = (
 
 def mart_models(models: Models, settings: Settings) -> dict[str, str]:
     """Each mart and the file that defines it: from dbt's manifest, else the tables of the schema."""
+    from pipeline.dbt import manifest_nodes
     found = {
         n["name"]: n.get("original_file_path") or ""
-        for n in dbt_results.manifest_nodes(settings).values()
+        for n in manifest_nodes(settings).values()
         if n.get("resource_type") == "model" and models.layer_schema(n.get("schema") or "") == SCHEMA
     }
     if found:

@@ -175,10 +175,9 @@ def models_for(settings: Any, con: duckdb.DuckDBPyConnection) -> Iterator[Models
     if settings.engine != "postgres":
         yield Models(con)
         return
+    from pipeline.dbt import manifest_nodes
     from pipeline.engines import BUILD_SCHEMA_SUFFIX, builds_beside_live
     from pipeline.postgres import connect
-
-    from .dbt_results import manifest_nodes
 
     suffix = BUILD_SCHEMA_SUFFIX if builds_beside_live(settings) else ""
     nodes = manifest_nodes(settings)

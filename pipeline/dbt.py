@@ -27,7 +27,7 @@ import textwrap
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from extract.contract import PROJECT_ROOT
 
@@ -96,6 +96,16 @@ def log_file(settings: Settings) -> Path:
     return dbt_dir(settings) / "logs" / "dbt.log"
 
 
+def manifest_nodes(settings: Settings) -> dict[str, Any]:
+    """The nodes of dbt's manifest for this warehouse (its last dbt run, `target_dir`); empty when there is
+    none or it cannot be read."""
+    try:
+        manifest = json.loads((target_dir(settings) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return (manifest.get("nodes") if isinstance(manifest, dict) else None) or {}
+
+
 def drop_previous_models(settings: Settings) -> int:
     """In a build's copy of the live warehouse, drop the models and seeds the last build made (its
     manifest, `target/manifest.json`) before dbt builds them again; returns how many were dropped.
@@ -107,10 +117,8 @@ def drop_previous_models(settings: Settings) -> int:
     copy, so the live warehouse keeps its models. DuckDB only: the other engines build in new schemas."""
     if settings.engine != "duckdb" or live_warehouse(Path(settings.warehouse)) == Path(settings.warehouse):
         return 0
-    try:
-        nodes = json.loads((target_dir(settings) / "manifest.json").read_text(encoding="utf-8"))["nodes"]
-    except (OSError, ValueError, KeyError):
-        return 0  # no earlier build (or an unreadable manifest): dbt replaces what exists as usual
+    # no earlier build (or an unreadable manifest): nothing to drop, dbt replaces what exists as usual
+    nodes = manifest_nodes(settings)
     owned = {uid: n for uid, n in nodes.items() if n.get("resource_type") in ("model", "seed")}
     depth: dict[str, int] = {}
 
