@@ -63,11 +63,12 @@ class Run:
             return con.execute(sql).fetchall()
 
     def files(self) -> dict[str, bytes]:
-        return {
-            str(p.relative_to(self.output)): p.read_bytes()
-            for p in sorted(self.output.rglob("*"))
-            if p.is_file()
-        }
+        return _files(self.output)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`, by its path relative to it."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _said(proc: subprocess.CompletedProcess[str]) -> str:
@@ -124,8 +125,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     a clean `make build` of the example with EDFI_SCHOOL_YEARS=2025)."""
     root = tmp_path_factory.mktemp("severity")
     run = Run(root)
-    clean = built_example(tmp_path_factory, "severity_clean").edfi_output
-    clean_files = {str(p.relative_to(clean)): p.read_bytes() for p in sorted(clean.rglob("*")) if p.is_file()}
+    clean_files = _files(built_example(tmp_path_factory, "severity_clean").edfi_output)
     findings = product_with_findings(root)
     warned = run.build(findings)
     yield {"run": run, "clean_files": clean_files, "findings": findings, "warned": warned}
