@@ -22,7 +22,7 @@ UV_PIN := uv==0.13.8
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check '$(UV_PIN)'
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -35,7 +35,7 @@ SPARK_STAMP := $(SPARK_VENV)/.installed
 $(SPARK_STAMP): requirements-spark.lock
 	$(PYTHON) -m venv $(SPARK_VENV)
 	$(SPARK_VENV)/bin/pip install --quiet --disable-pip-version-check '$(UV_PIN)'
-	$(SPARK_VENV)/bin/uv pip install --quiet --python $(SPARK_VENV)/bin/python -r requirements-spark.lock
+	$(SPARK_VENV)/bin/uv pip install --quiet --compile-bytecode --python $(SPARK_VENV)/bin/python -r requirements-spark.lock
 	touch $(SPARK_STAMP)
 
 spark-venv: $(SPARK_STAMP)
