@@ -240,6 +240,8 @@ def _duplicates(
     different content, in one pass: rows are grouped by their content first, so exact copies of a row
     never count as a key conflict."""
     grouped = ", ".join(q(c) for c in dict.fromkeys([*content, *(k for key in keys for k in key)]))
+    # each group keeps its first three lines (`min(x, 3)`, ascending), all an example shows: a list of every
+    # line of every group cost 0.4 s of 5 s and its memory on the 1 GB product, for the same findings
     lines = "array_to_string(list_slice(lines, 1, 3), ', ')"
     select = [
         "(select coalesce(sum(n - 1), 0) from g where n > 1)",
@@ -261,7 +263,7 @@ def _duplicates(
     res = con.execute(
         f"""with g as (
             select {grouped}, count(*) as n, min(_source_line) as first_line,
-                   list(_source_line order by _source_line) as lines
+                   min(_source_line, 3) as lines
             from {rel} group by all
         )
         select {", ".join(select)}"""
