@@ -18,11 +18,14 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 # The installer, pinned: uv installs a lock file in seconds where pip took over a minute on a fresh machine.
 UV_PIN := uv==0.13.8
+# uv's install options for both environments: the packages' bytecode compiled once here, because with
+# PYTHONDONTWRITEBYTECODE set Python would compile them again in every process
+UV_INSTALL := pip install --quiet --compile-bytecode
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check '$(UV_PIN)'
-	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.lock
+	$(VENV)/bin/uv $(UV_INSTALL) --python $(PY) -r requirements.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -35,7 +38,7 @@ SPARK_STAMP := $(SPARK_VENV)/.installed
 $(SPARK_STAMP): requirements-spark.lock
 	$(PYTHON) -m venv $(SPARK_VENV)
 	$(SPARK_VENV)/bin/pip install --quiet --disable-pip-version-check '$(UV_PIN)'
-	$(SPARK_VENV)/bin/uv pip install --quiet --compile-bytecode --python $(SPARK_VENV)/bin/python -r requirements-spark.lock
+	$(SPARK_VENV)/bin/uv $(UV_INSTALL) --python $(SPARK_VENV)/bin/python -r requirements-spark.lock
 	touch $(SPARK_STAMP)
 
 spark-venv: $(SPARK_STAMP)
