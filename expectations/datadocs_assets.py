@@ -41,15 +41,28 @@ ASSETS = {url: local for local, url in (line.split() for line in _TABLE.strip().
 _LOGO = re.compile(
     r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/[\w.-]+\.png(\?[^\"')\s]*)?"
 )
-_VEGA = re.compile(r'[ \t]*<script src="https://cdn\.jsdelivr\.net/npm/vega(-lite|-embed)?@\d+"></script>\n?')
+# (both patterns start at a line start or with one blank, not `\s+`: a leading `\s+` is retried at every
+# blank of a page, 0.6 s for a build's 8 MB of pages)
+_VEGA = re.compile(r'(?m)^[ \t]*<script src="https://cdn\.jsdelivr\.net/npm/vega(-lite|-embed)?@\d+"></script>\n?')
 # the SRI and CORS attributes GX puts on two CDN scripts: a page opened as a file (origin `null`) would
 # refuse a local file requested in CORS mode
-_SRI = re.compile(r'\s+(integrity="sha384-[^"]*"|crossorigin="anonymous")')
+_SRI = re.compile(r'\s(integrity="sha384-[^"]*"|crossorigin="anonymous")')
+# what only a page not localized yet holds (each substitution below removes its own)
+_MARKERS = (
+    *ASSETS,
+    "great-expectations-web-assets",
+    "npm/vega",
+    'integrity="sha384-',
+    'crossorigin="anonymous"',
+)
 
 
 def localize_page(page: str, to_site: str) -> str:
     """The page with every CDN address replaced by the vendored file (`to_site`: the relative way to the
-    site root, "" or "../../"). Running it again changes nothing."""
+    site root, "" or "../../"). Running it again changes nothing; a page already localized is returned
+    as it is."""
+    if not any(marker in page for marker in _MARKERS):
+        return page
     for url, local in ASSETS.items():
         page = page.replace(url, f"{to_site}{VENDOR}/{local}")
     page = _LOGO.sub(f"{to_site}static/images/logo-long.png", page)

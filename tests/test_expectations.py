@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -375,3 +377,20 @@ def test_old_results_are_pruned(
     pages = list((data_docs_dir(gx_dir) / "validations" / "raw").rglob("*.html"))
     assert len(results) == 1 and second.run_id in str(results[0])
     assert len(pages) == 1 and second.run_id in str(pages[0]) and first.run_id not in str(pages[0])
+
+
+def test_scipy_stats_waits_for_its_first_use_and_is_then_the_real_module() -> None:
+    """GX imports scipy.stats for expectations no suite uses; `defer_scipy_stats` makes it load on first use
+    (a fresh interpreter: the test process has long imported GX)."""
+    code = (
+        "import sys\n"
+        "from expectations.runner import defer_scipy_stats\n"
+        "defer_scipy_stats()\n"
+        "import great_expectations\n"
+        "loaded = 'scipy.stats._stats_py' in sys.modules\n"
+        "from scipy import stats\n"
+        "print(loaded, round(float(stats.entropy([0.5, 0.5])), 6), 'scipy.stats._stats_py' in sys.modules)\n"
+    )
+    root = Path(__file__).parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.split() == ["False", "0.693147", "True"], out.stderr
