@@ -294,7 +294,6 @@ def batch(con: duckdb.DuckDBPyConnection, settings: Settings) -> LayerBatch:
     return LayerBatch(
         layer="export",
         frame=frame,
-        expectations=expectations(settings),
         index_columns=INDEX_COLUMNS,
         subject="Ed-Fi payloads",
         context={"load_id": ", ".join(load_ids) or None},

@@ -51,14 +51,14 @@ class Finding:
 
 @dataclass
 class LayerBatch:
-    """What a layer's suite produced for GX: the export's payload frame and native expectations (`frame`,
-    `expectations`, `index_columns`), or, for raw, staging and marts, the findings computed where the
-    data is (`findings`, judged by `rules`)."""
+    """What a layer's suite produced for GX: the export's payload frame (`frame`, `index_columns`: GX
+    checks it with the export's native expectations, `export.expectations`), or, for raw, staging and
+    marts, the findings computed where the data is (`findings`, judged by `rules`). Plain data, no GX
+    object: it is sent to the GX worker process (`expectations.worker`)."""
 
     layer: str
     subject: str  # what is validated, for Data Docs: `raw tables`, `Ed-Fi payloads`
     frame: pd.DataFrame | None = None
-    expectations: list[Any] = field(default_factory=list)  # great_expectations.expectations.Expectation
     index_columns: list[str] = field(default_factory=list)
     rules: tuple[Rule, ...] = ()
     findings: list[Finding] = field(default_factory=list)

@@ -22,6 +22,8 @@ import shutil
 import sys
 import time
 import uuid
+from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -410,10 +412,11 @@ def _record(
     con: duckdb.DuckDBPyConnection,
     report: ValidationReport,
     batch: LayerBatch,
-    result: Any,
+    rows: list[list[Any]],
     run_at: dt.datetime,
 ) -> None:
-    """Keep the run, one row per check, and the table profiles in the warehouse's `quality` schema."""
+    """Keep the run, its rows of `validation_results` (one per check) and the table profiles in the
+    warehouse's `quality` schema."""
     for ddl in _QUALITY_DDL:
         con.execute(ddl)
     con.execute(
@@ -431,10 +434,6 @@ def _record(
             report.data_docs,
         ],
     )
-    if batch.findings:
-        rows = _finding_rows(report, batch, run_at)
-    else:
-        rows = _expectation_rows(report, batch, result, run_at)
     for profile in batch.context.get("profiles") or []:  # what the next load's volume checks compare with
         con.execute(
             f"insert into {QUALITY_SCHEMA}.table_profiles values (?, ?, ?, ?, ?, ?, ?)",
@@ -478,19 +477,19 @@ def _finding_rows(report: ValidationReport, batch: LayerBatch, run_at: dt.dateti
 
 
 def _expectation_rows(
-    report: ValidationReport, batch: LayerBatch, result: Any, run_at: dt.datetime
+    run_id: str, batch: LayerBatch, failures: list[Failure], result: Any, run_at: dt.datetime
 ) -> list[list[Any]]:
     """validation_results rows of a layer checked by GX's own expectations (one per expectation)."""
     rows: list[list[Any]] = []
-    failing = {(f.check, f.column): f for f in report.failures}
+    failing = {(f.check, f.column): f for f in failures}
     for r in result.results:
         cfg = r.expectation_config
         check = (cfg.meta or {}).get("check", cfg.type)
         f = failing.get((check, cfg.kwargs.get("column")))
         rows.append(
             [
-                report.run_id,
-                report.layer,
+                run_id,
+                batch.layer,
                 (cfg.meta or {}).get("table", batch.subject),
                 cfg.kwargs.get("column"),
                 check,
@@ -521,14 +520,17 @@ def _insert_results(con: duckdb.DuckDBPyConnection, rows: list[list[Any]]) -> No
         con.unregister("_validation_results_frame")
 
 
-def _run_expectations(context: Any, batch: LayerBatch, run: Any) -> Any:
+def _run_expectations(context: Any, batch: LayerBatch, settings: Settings, run: Any) -> Any:
     """GX's validator on the export's payload frame (stored by GX itself)."""
     import great_expectations as gx
 
+    from . import export
+
+    expectations = export.expectations(settings)  # the one layer GX checks row by row
     asset = context.data_sources.add_pandas(batch.layer).add_dataframe_asset(_batch_id(batch))
     definition = asset.add_batch_definition_whole_dataframe("latest")
     suite = context.suites.add_or_update(
-        gx.ExpectationSuite(name=batch.layer, expectations=batch.expectations)
+        gx.ExpectationSuite(name=batch.layer, expectations=expectations)
     )
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=batch.layer, data=definition, suite=suite)
@@ -580,14 +582,76 @@ def _unrendered(context: Any, gx_dir: Path) -> list[Any]:
     return keys
 
 
+def store_findings(batch: LayerBatch, run_id: str, run_at: dt.datetime, gx_dir: Path, success: bool) -> None:
+    """GX's part of a layer checked by findings (raw, staging, marts): its suite and its result, one
+    section per table or model, kept in GX's stores (the latest KEEP_RUNS per layer)."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    context = get_context(gx_dir)
+    run = RunIdentifier(run_name=run_id, run_time=run_at)
+    result = _findings_result(batch, run, success=success)
+    _keep(context, batch, result, run)
+    _prune(context, batch.layer, gx_dir)
+
+
+def check_frame(
+    batch: LayerBatch, settings: Settings, run_id: str, run_at: dt.datetime, gx_dir: Path
+) -> tuple[list[Failure], int, list[list[Any]]]:
+    """GX's validator on the export's payloads: the failures, how many expectations, the rows of
+    `quality.validation_results`; the suite and result are kept in GX's stores."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    context = get_context(gx_dir)
+    run = RunIdentifier(run_name=run_id, run_time=run_at)
+    result = _run_expectations(context, batch, settings, run)
+    failures = _failures(batch, result)
+    _keep(context, batch, result, run)
+    _prune(context, batch.layer, gx_dir)
+    rows = _expectation_rows(run_id, batch, failures, result, run_at.replace(tzinfo=None))
+    return failures, len(result.results), rows
+
+
+def render_data_docs(gx_dir: Path) -> str | None:
+    """Render the Data Docs pages of every stored result without one yet (and the index), styled from the
+    vendored assets; returns the index page's address."""
+    context = get_context(gx_dir)
+    docs = context.build_data_docs(resource_identifiers=_unrendered(context, gx_dir))
+    localize_data_docs(data_docs_dir(gx_dir))
+    return str(docs.get("local_site", "")) or None
+
+
+class InProcess:
+    """Runs GX's part of a layer here, at once (`validate_layer` on its own, `make docs`, the tests); a
+    build hands a `expectations.worker.GxWorker` instead, which runs it in a process of its own."""
+
+    in_process = True
+
+    def submit(self, fn: Any, /, *args: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # raised where the caller reads the result, as from a worker
+            future.set_exception(exc)
+        return future
+
+
 def validate_layer(
-    layer: str, settings: Settings, *, gx_dir: Path | None = None, data_docs: bool | None = None
+    layer: str,
+    settings: Settings,
+    *,
+    gx_dir: Path | None = None,
+    data_docs: bool | None = None,
+    gx: Any = None,
 ) -> ValidationReport:
     """Validate one layer of the warehouse; results go to GX's store, Data Docs and `quality.*`.
 
     Data Docs are rendered once per build, not per layer (GX's renderer has a fixed cost of ~1 s per call):
     by default after the last layer (export) or when this layer stops the build; `data_docs=True` or
-    `False` decides instead. Each rendering adds the pages of every result not rendered yet."""
+    `False` decides instead. Each rendering adds the pages of every result not rendered yet.
+
+    `gx` runs GX's part (`store_findings`, `check_frame`, `render_data_docs`): here by default, or a
+    build's `GxWorker`, in which case the findings' results are stored and the Data Docs rendered while
+    the build goes on (the worker's `finish` waits for them); the verdicts are the same either way."""
     if layer not in LAYERS:
         raise ValidationSetupError(f"unknown layer {layer!r}: expected one of {', '.join(LAYERS)}")
     if not Path(settings.warehouse).is_file():
@@ -595,48 +659,47 @@ def validate_layer(
             f"the warehouse {settings.warehouse} does not exist: load the data product first"
         )
     t0 = time.perf_counter()
+    gx = gx or InProcess()
     gx_dir = Path(gx_dir or gx_dir_default()).resolve()
     run_at = dt.datetime.now(dt.UTC)
     run_id = f"{layer}-{run_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     con = duckdb.connect(str(settings.warehouse))
     try:
-        if "great_expectations" not in sys.modules:
+        if gx.in_process and "great_expectations" not in sys.modules:
             _preload_gx()
         try:
             batch = _batch(layer, con, settings)
         except duckdb.Error as exc:  # e.g. a layer that was never built: say which and stop cleanly
             raise ValidationSetupError(f"{layer} layer: the checks could not be computed: {exc}") from exc
-        from great_expectations.core.run_identifier import RunIdentifier
-
-        context = get_context(gx_dir)
-        run = RunIdentifier(run_name=run_id, run_time=run_at)
         if batch.frame is None:
             failures = _finding_failures(batch)
-            result = _findings_result(batch, run, success=not any(f.severity == ERROR for f in failures))
             total = len(batch.findings)
+            success = not any(f.severity == ERROR for f in failures)
+            gx.submit(store_findings, batch, run_id, run_at, gx_dir, success)
+            rows = None
         else:
-            result = _run_expectations(context, batch, run)
-            failures = _failures(batch, result)
-            total = len(result.results)
-        _keep(context, batch, result, run)
-        _prune(context, layer, gx_dir)
-        docs: dict[str, str] = {}
+            checked = replace(settings, secrets={})  # what the export's expectations read; no secret
+            failures, total, rows = gx.submit(check_frame, batch, checked, run_id, run_at, gx_dir).result()
+        docs = None
         if (
             data_docs
             if data_docs is not None
             else (layer == LAYERS[-1] or any(f.severity == ERROR for f in failures))
         ):
-            docs = context.build_data_docs(resource_identifiers=_unrendered(context, gx_dir))
-            localize_data_docs(data_docs_dir(gx_dir))
+            rendered = gx.submit(render_data_docs, gx_dir)
+            docs = rendered.result() if gx.in_process else (data_docs_dir(gx_dir) / "index.html").as_uri()
         report = ValidationReport(
             layer=layer,
             total=total,
             failures=failures,
             run_id=run_id,
             seconds=time.perf_counter() - t0,
-            data_docs=str(docs.get("local_site", "")) or None,
+            data_docs=docs,
         )
-        _record(con, report, batch, result, run_at.replace(tzinfo=None))
+        naive_at = run_at.replace(tzinfo=None)
+        if rows is None:
+            rows = _finding_rows(report, batch, naive_at)
+        _record(con, report, batch, rows, naive_at)
     finally:
         con.close()
     return report

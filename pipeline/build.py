@@ -23,6 +23,8 @@ from .config import Settings
 from .progress import Stage, console, say_dbt_log, stage
 
 if TYPE_CHECKING:
+    from expectations.worker import GxWorker
+
     from .warehouse import Workspace
 
 
@@ -145,11 +147,12 @@ def _list_rejects(settings: Settings, load_id: str, count: int, summary: RunSumm
         summary.warn(f"... {count - len(rows)} more rejected row(s): see raw._rejects (load_id {load_id})")
 
 
-def validate(layer: str, settings: Settings, summary: RunSummary) -> None:
+def validate(layer: str, settings: Settings, summary: RunSummary, gx: GxWorker | None = None) -> None:
+    """Check a layer; its errors stop the build, its warnings are listed. `gx`: the build's GX worker."""
     from expectations import validate_layer
 
     with summary.timed(f"validate {layer}"):
-        report = validate_layer(layer, settings)
+        report = validate_layer(layer, settings, gx=gx)
     summary.figures[f"{layer} checks (failed/warned/total)"] = (
         f"{report.errors}/{report.warnings}/{report.total}"
     )
@@ -199,13 +202,22 @@ def _check_school_years(settings: Settings, summary: RunSummary) -> None:
 
 
 def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> None:
+    from expectations.worker import gx_worker
+
+    # Great Expectations' part of each validation (its import, its stores, the Data Docs) runs in a
+    # process of its own beside the build (expectations/worker.py); the build waits for it before publishing
+    with gx_worker() as gx:
+        _build_steps(settings, summary, ws, gx)
+
+
+def _build_steps(settings: Settings, summary: RunSummary, ws: Workspace, gx: GxWorker) -> None:
     from edfi.render import render
 
     from .dbt import drop_previous_models, log_file, run_dbt
 
     extract_and_load(settings, summary)
     _check_school_years(settings, summary)
-    validate("raw", settings, summary)
+    validate("raw", settings, summary, gx)
     try:
         with summary.timed("dbt build", unit="nodes") as dbt_stage:
             drop_previous_models(settings)  # dbt builds them all again: from nothing, it does less
@@ -215,14 +227,16 @@ def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> Non
     finally:
         say_dbt_log(log_file(settings))
     # staging and marts checks; ENGINE=postgres: the edfi models copied into the build's DuckDB copy
-    engines.validate_models(settings, summary, lambda layer: validate(layer, settings, summary))
+    engines.validate_models(settings, summary, lambda layer: validate(layer, settings, summary, gx))
     engines.before_render(settings, summary)
     with summary.timed("render Ed-Fi"):
         export = render(settings, load_id=summary.load_id)
     ws.output_staging = export.staging_dir
     for w in export.summary["warnings"]:
         summary.warn(f"Ed-Fi {w['resource']} of group {w['groupId']} ({w['schoolYear']}): {w['reason']}")
-    validate("export", settings, summary)
+    validate("export", settings, summary, gx)
+    with summary.timed("Data Docs"):  # what is left of GX's work: the last pages being rendered
+        gx.finish()
     with summary.timed("publish"):
         engines.publish(settings)  # PostgreSQL: the build's schemas swapped in; nothing on DuckDB
         ws.publish()

@@ -20,8 +20,9 @@ import pytest
 from _example_build import built_example
 
 from expectations import dbt_results, validate_layer
-from expectations.runner import data_docs_dir
+from expectations.runner import LAYERS, data_docs_dir
 from expectations.sql import Models
+from expectations.worker import GxWorker, GxWorkerError
 from pipeline import config
 from pipeline.dbt import dbt_dir, run_dbt
 
@@ -68,10 +69,16 @@ def _failures(report, check: str) -> list:
 def test_clean_example_passes_every_layer(
     built: config.Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    """As a build validates: GX's part of each layer in the worker process (the other tests run it here)."""
     gx_dir = tmp_path_factory.mktemp("gx_clean")
     seconds = {}
-    for layer in ("raw", "staging", "marts", "export"):
-        report = validate_layer(layer, built, gx_dir=gx_dir)
+    worker = GxWorker()
+    try:
+        reports = [validate_layer(layer, built, gx_dir=gx_dir, gx=worker) for layer in LAYERS]
+        worker.finish()  # stored and rendered
+    finally:
+        worker.close()
+    for layer, report in zip(LAYERS, reports, strict=True):
         seconds[layer] = round(report.seconds, 1)
         assert report.errors == 0, report.text()
         assert report.total > 0
@@ -394,3 +401,18 @@ def test_scipy_stats_waits_for_its_first_use_and_is_then_the_real_module() -> No
     root = Path(__file__).parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.split() == ["False", "0.693147", "True"], out.stderr
+
+
+def test_a_gx_failure_in_the_worker_is_raised_by_finish(copy: config.Settings, tmp_path: Path) -> None:
+    """The verdicts come from the findings, in this process; GX's stores failing in the worker (here the
+    GX folder is a file) surface when the build waits for the worker, as an error saying what failed."""
+    not_a_folder = tmp_path / "gx"
+    not_a_folder.write_text("a file where the GX folder should be")
+    worker = GxWorker()
+    try:
+        report = validate_layer("raw", copy, gx_dir=not_a_folder, gx=worker, data_docs=False)
+        assert report.errors == 0 and report.total > 0, report.text()
+        with pytest.raises(GxWorkerError, match="Great Expectations failed: .*gx"):
+            worker.finish()
+    finally:
+        worker.close()
