@@ -2,10 +2,10 @@
 
 Measured on the embedded sample (2 cores): GX's import (~1.8 s), storing each layer's result and rendering
 the Data Docs (~1 s) held the build's Python thread, while dbt, bound by Python's GIL, keeps about one
-core busy and left the other idle. So a build starts one worker process at its first step (`gx_worker`;
-later builds of the same process reuse it): the worker imports GX while the product is fetched and
-loaded, stores the raw layer's result while dbt runs, and renders the Data Docs beside the last steps.
-The build's own process never imports GX.
+core busy and left the other idle. So a build's first validation starts one worker process (`gx_worker`;
+later builds of the same process reuse it): the worker imports GX and stores the raw layer's result
+while dbt runs, and renders the Data Docs beside the last steps. The build's own process never imports
+GX, and a build that stops before validating anything never starts the worker.
 
 What decides the build stays in the build's process: the findings (DuckDB computes them) and their
 verdicts, and the `quality.*` rows. The export's payload checks are GX's own expectations, so for that
@@ -41,14 +41,6 @@ class GxWorkerError(RuntimeError):
     """GX's part of a validation failed in the worker process (the message says what)."""
 
 
-def warm_up() -> None:
-    """Import GX now (in the worker), so the first layer finds it loaded."""
-    from .runner import defer_scipy_stats, get_context, gx_dir_default
-
-    defer_scipy_stats()
-    get_context(gx_dir_default())  # imports GX and builds a context once (later ones are quicker)
-
-
 class GxWorker:
     """One worker process running `runner.store_findings`, `check_frame` and `render_data_docs`, in the
     order they are sent (`validate_layer(..., gx=worker)`)."""
@@ -56,22 +48,30 @@ class GxWorker:
     in_process = False
 
     def __init__(self) -> None:
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "expectations.worker"],
-            cwd=PROJECT_ROOT,  # `-m` finds this package from there
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        self._proc: subprocess.Popen | None = None  # started by the first call: a build that stops
+        # before its first validation (a setting, the lock, the download) never pays for GX's import
         self._waiting: deque[Future] = deque()  # sent, in order: the worker answers in that order
         self._lock = threading.Lock()
         self._sent: list[Future] = []
-        self._reader = threading.Thread(target=self._read, name="gx-worker-answers", daemon=True)
-        self._reader.start()
-        self.submit(warm_up)
+        self._reader: threading.Thread | None = None
+
+    def _start(self) -> subprocess.Popen:
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "expectations.worker"],
+                cwd=PROJECT_ROOT,  # `-m` finds this package from there
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+            self._reader = threading.Thread(
+                target=self._read, args=(self._proc,), name="gx-worker-answers", daemon=True
+            )
+            self._reader.start()
+        return self._proc
 
     @property
     def broken(self) -> bool:
-        return self._proc.poll() is not None
+        return self._proc is not None and self._proc.poll() is not None
 
     def submit(self, fn: Any, /, *args: Any) -> Future:
         """`fn(*args)` in the worker (a function of this package; arguments that pickle); the future's
@@ -79,22 +79,22 @@ class GxWorker:
         future: Future = Future()
         payload = pickle.dumps((fn.__module__, fn.__qualname__, args), protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
+            proc = self._start()
             self._waiting.append(future)
             self._sent.append(future)
             try:
-                _write_frame(self._proc.stdin, payload)
+                _write_frame(proc.stdin, payload)
             except OSError as exc:  # the worker is gone: the reader settles what it left
                 self._waiting.remove(future)
                 future.set_exception(GxWorkerError(f"Great Expectations' worker process stopped: {exc}"))
         return future
 
-    def _read(self) -> None:
-        out = self._proc.stdout
+    def _read(self, proc: subprocess.Popen) -> None:
         while True:
-            frame = _read_frame(out)
+            frame = _read_frame(proc.stdout)
             with self._lock:
                 if frame is None:  # the worker ended: whatever it did not answer failed
-                    code = self._proc.wait()
+                    code = proc.wait()
                     while self._waiting:
                         self._waiting.popleft().set_exception(
                             GxWorkerError(f"Great Expectations' worker process stopped (exit code {code})")
@@ -125,6 +125,8 @@ class GxWorker:
 
     def close(self) -> None:
         """Stop the worker once it has answered everything sent (it exits when its input closes)."""
+        if self._proc is None:
+            return
         with contextlib.suppress(OSError):
             self._proc.stdin.close()
         try:
@@ -132,13 +134,17 @@ class GxWorker:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
-        self._reader.join(timeout=5)
+        if self._reader is not None:
+            self._reader.join(timeout=5)
 
     def kill(self) -> None:
         """Stop the worker now (Ctrl-C): what was not answered is dropped."""
+        if self._proc is None:
+            return
         self._proc.kill()
         self._proc.wait()
-        self._reader.join(timeout=5)
+        if self._reader is not None:
+            self._reader.join(timeout=5)
 
 
 _shared: GxWorker | None = None
