@@ -192,7 +192,10 @@ def _serve() -> None:
     """Answer each call read from stdin, in order, on the stdout this process started with (anything the
     called code prints goes to stderr instead); end at once when stdin closes."""
     import importlib
+    import signal
 
+    # Ctrl-C at the terminal reaches the whole process group: the build stops this worker itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -207,8 +210,12 @@ def _serve() -> None:
         except Exception as exc:  # the build reports it (and logs this traceback in its log file)
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             answer = pickle.dumps((False, detail, traceback.format_exc()))
-        _write_frame(answers, answer)
-    answers.close()
+        try:
+            _write_frame(answers, answer)
+        except OSError:  # the build is gone (killed): nobody to answer
+            break
+    with contextlib.suppress(OSError):
+        answers.close()
     sys.stderr.flush()
     os._exit(0)  # nothing to tear down: every answer is written
 
