@@ -51,7 +51,8 @@ class GxWorker:
         self._proc: subprocess.Popen | None = None  # started by the first call: a build that stops
         # before its first validation (a setting, the lock, the download) never pays for GX's import
         self._waiting: deque[Future] = deque()  # sent, in order: the worker answers in that order
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the queue above (the reader takes only this one)
+        self._writing = threading.Lock()  # one call on the pipe at a time, in the queue's order
         self._sent: list[Future] = []
         self._reader: threading.Thread | None = None
 
@@ -78,15 +79,20 @@ class GxWorker:
         failure is a GxWorkerError saying what went wrong."""
         future: Future = Future()
         payload = pickle.dumps((fn.__module__, fn.__qualname__, args), protocol=pickle.HIGHEST_PROTOCOL)
-        with self._lock:
-            proc = self._start()
-            self._waiting.append(future)
-            self._sent.append(future)
-            try:
+        with self._writing:
+            with self._lock:
+                proc = self._start()
+                self._waiting.append(future)
+                self._sent.append(future)
+            try:  # without the queue's lock: a full pipe waits for the worker, whose answers are read
                 _write_frame(proc.stdin, payload)
             except OSError as exc:  # the worker is gone: the reader settles what it left
-                self._waiting.remove(future)
-                future.set_exception(GxWorkerError(f"Great Expectations' worker process stopped: {exc}"))
+                with self._lock:
+                    if future in self._waiting:
+                        self._waiting.remove(future)
+                        future.set_exception(
+                            GxWorkerError(f"Great Expectations' worker process stopped: {exc}")
+                        )
         return future
 
     def _read(self, proc: subprocess.Popen) -> None:
