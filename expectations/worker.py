@@ -32,9 +32,8 @@ import traceback
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, BinaryIO
-
-from extract.contract import PROJECT_ROOT
 
 
 class GxWorkerError(RuntimeError):
@@ -58,9 +57,11 @@ class GxWorker:
 
     def _start(self) -> subprocess.Popen:
         if self._proc is None:
+            # this very package, wherever it is imported from (a checkout, an installed CLI)
+            path = [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "expectations.worker"],
-                cwd=PROJECT_ROOT,  # `-m` finds this package from there
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)},
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )
