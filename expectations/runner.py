@@ -179,6 +179,11 @@ def data_docs_dir(gx_dir: Path) -> Path:
     return gx_dir / "uncommitted" / "data_docs" / "local_site"
 
 
+def data_docs_url(gx_dir: Path) -> str:
+    """The Data Docs index page's address (the one GX names for the site: its folder, as a file URI)."""
+    return (data_docs_dir(gx_dir) / "index.html").as_uri()
+
+
 def rule_expectations(rules: tuple[Rule, ...], layer: str) -> list[Any]:
     """The layer's suite as GX shows it: one expectation per rule (`failing` is 0 on every subject)."""
     import great_expectations.expectations as gxe
@@ -611,13 +616,12 @@ def check_frame(
     return failures, len(result.results), rows
 
 
-def render_data_docs(gx_dir: Path) -> str | None:
-    """Render the Data Docs pages of every stored result without one yet (and the index), styled from the
-    vendored assets; returns the index page's address."""
+def render_data_docs(gx_dir: Path) -> None:
+    """Render the Data Docs pages of every stored result without one yet (and the index, at
+    `data_docs_url`), styled from the vendored assets."""
     context = get_context(gx_dir)
-    docs = context.build_data_docs(resource_identifiers=_unrendered(context, gx_dir))
+    context.build_data_docs(resource_identifiers=_unrendered(context, gx_dir))
     localize_data_docs(data_docs_dir(gx_dir))
-    return str(docs.get("local_site", "")) or None
 
 
 class InProcess:
@@ -687,7 +691,9 @@ def validate_layer(
             else (layer == LAYERS[-1] or any(f.severity == ERROR for f in failures))
         ):
             rendered = gx.submit(render_data_docs, gx_dir)
-            docs = rendered.result() if gx.in_process else (data_docs_dir(gx_dir) / "index.html").as_uri()
+            if gx.in_process:
+                rendered.result()  # a failure here, as before; a worker's surfaces at its `finish`
+            docs = data_docs_url(gx_dir)
         report = ValidationReport(
             layer=layer,
             total=total,
