@@ -256,8 +256,15 @@ def test_a_broken_reference_in_raw_warns_and_the_row_stays(built: Built, tmp_pat
 def test_a_key_repeating_with_other_content_stops_the_build_naming_the_mart(
     built: Built, tmp_path: Path
 ) -> None:
-    """Two different records under one id would make every count wrong: the mart's primary key refuses it."""
+    """Two different records under one id would make every count wrong: the mart's primary key refuses it.
+    dbt runs here on a warehouse that holds the models already (as `make dbt` does): the staging model is
+    replaced, and the mart that failed keeps its previous rows whole (macros/materializations/table.sql:
+    dropped and created again in one transaction), with no half-built relation left beside it."""
     warehouse = _copy(built, tmp_path)
+    staged, facts = (
+        scalar(warehouse, f"select count(*) from {name}")
+        for name in ("staging.stg_edreflect__observations", "marts.fct_observations")
+    )
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             """insert into raw.observations
@@ -269,6 +276,10 @@ def test_a_key_repeating_with_other_content_stops_the_build_naming_the_mart(
     message = str(failure.value)
     assert "fct_observations" in message
     assert "primary key" in message.lower()
+    assert scalar(warehouse, "select count(*) from staging.stg_edreflect__observations") == staged + 1
+    assert scalar(warehouse, "select count(*) from marts.fct_observations") == facts
+    tables = {name for (name,) in query(warehouse, "select table_name from information_schema.tables")}
+    assert not {name for name in tables if "__dbt_" in name}
 
 
 def test_a_product_without_optional_groups_builds_empty_marts(built: Built, tmp_path: Path) -> None:
