@@ -345,6 +345,46 @@ def test_the_cli_refuses_a_wrong_setting_at_once_with_one_message(
     assert not (tmp_path / "warehouse").exists(), "work started before the settings were checked"
 
 
+# What `python -m pipeline` runs (pipeline/__main__.py), with a thread and an exit handler of the kind a
+# command leaves behind (the GX worker's close is one): both must have done their work when it ends.
+_QUICK_EXIT = """
+import atexit, sys, threading, time
+from pathlib import Path
+
+out = Path(sys.argv[1])
+threading.Thread(target=lambda: (time.sleep(0.3), (out / "thread").write_text("done"))).start()
+atexit.register(lambda: (out / "handler").write_text("ran"))
+print("buffered, not flushed", end="")
+sys.argv = ["edreflect-edfi", *sys.argv[2:]]
+from pipeline.cli import run
+run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["sample", "--educators", "2", "--out", "{tmp}/sample"], 0), (["sample", "--educators", "1"], 1)],
+)
+def test_the_command_line_ends_with_its_code_after_its_threads_and_exit_handlers(
+    tmp_path: Path, args: list[str], code: int
+) -> None:
+    """The command line skips the interpreter's teardown (cli.run): what a normal exit does still happens."""
+    argv = [arg.format(tmp=tmp_path) for arg in args]
+    proc = subprocess.run(
+        [sys.executable, "-c", _QUICK_EXIT, str(tmp_path), *argv],
+        cwd=PROJECT_ROOT,
+        env={k: v for k, v in cli_env(tmp_path).items() if k != "PYTHONUNBUFFERED"},  # stdout buffered
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout == "buffered, not flushed"
+    assert (tmp_path / "thread").read_text() == "done"
+    assert (tmp_path / "handler").read_text() == "ran"
+    assert "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize("command", ["send", "resync"])
 def test_send_and_resync_refuse_without_the_api_settings(tmp_path: Path, command: str) -> None:
     proc, took = run_cli(cli_env(tmp_path, EDFI_CLIENT_ID="only-the-id"), command)
