@@ -6,9 +6,12 @@
   Both engines' DDL is transactional: dropping the old table and creating the new one in one transaction
   gives the same guarantee (a failure rolls both back: tests/test_marts.py), in two statements instead of
   five plus their dbt bookkeeping; and `make build` works on a private copy anyway (pipeline/warehouse.py,
-  the `__next` schemas on PostgreSQL). Measured on the sample (DuckDB, run_results.json): 57 ms per staging
-  model instead of 119, 136 ms per mart instead of 216. The SQL is dbt's own: `create_table_as` (the
-  contract's columns and constraints), `create_indexes`, `persist_docs` (the comments). Spark keeps dbt's.
+  the `__next` schemas on PostgreSQL). A contract names the model's columns, so their comments (persist_docs)
+  go with the create too (`comment_statements`) instead of three statements of their own. The SQL is dbt's:
+  `create_table_as` (the contract's columns and constraints), `create_indexes`, the comments. Spark keeps
+  dbt's materialization. Measured on the sample build (DuckDB, run_results.json, the same minute): a
+  staging model 94 ms instead of 113, a mart 127 ms instead of 256; dbt's part of the build 17.0 s
+  instead of 23.6.
 
   Left to dbt's own, on purpose: Python models (SQL only here), DuckLake's partitioning and sorting, and
   tables that foreign keys point at (none in this project; the engine would refuse the drop, naming the key).
@@ -37,15 +40,44 @@
         {%- endcall %}
         {% do adapter.cache_dropped(existing_relation) %}
     {% endif %}
+    {#- a contract fixes the columns: their comments go with the create, without asking the engine for them -#}
+    {%- set comments_with_create = config.get("contract").enforced -%}
     {% call statement("main") -%}
         {{ create_table_as(False, target_relation, compiled_code) }}
+        {% if comments_with_create %}{{ comment_statements(target_relation, model) }}{% endif %}
     {%- endcall %}
     {% do create_indexes(target_relation) %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
-    {% do persist_docs(target_relation, model) %}
+    {% if not comments_with_create %}{% do persist_docs(target_relation, model) %}{% endif %}
     {% do adapter.commit() %}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
 
     {{ return({"relations": [target_relation]}) }}
+{% endmacro %}
+
+
+{#-
+  `persist_docs` as SQL to run with the create, for a model whose contract names its columns: dbt's own
+  asks the engine for the table's columns first, then runs the table's comment and the columns' apart
+  (three statements). Same comments, same quoting (DuckDB and PostgreSQL both read dollar quotes).
+-#}
+{% macro comment_statements(relation, model) %}
+    {%- set magic = "$dbt_comment_literal_block$" -%}
+    {%- set comments = [] -%}
+    {%- if config.persist_relation_docs() and model.description -%}
+        {%- do comments.append(("table " ~ relation, model.description)) -%}
+    {%- endif -%}
+    {%- if config.persist_column_docs() -%}
+        {%- for name, column in model.columns.items() if column.description -%}
+            {%- set quoted = adapter.quote(name) if column.quote else name -%}
+            {%- do comments.append(("column " ~ relation ~ "." ~ quoted, column.description)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- for target, text in comments -%}
+        {%- if magic in text -%}
+            {%- do exceptions.raise_compiler_error("The string " ~ magic ~ " is not allowed in comments.") -%}
+        {%- endif %}
+    comment on {{ target }} is {{ magic }}{{ text }}{{ magic }};
+    {%- endfor %}
 {% endmacro %}
