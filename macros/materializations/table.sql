@@ -8,10 +8,10 @@
   five plus their dbt bookkeeping; and `make build` works on a private copy anyway (pipeline/warehouse.py,
   the `__next` schemas on PostgreSQL). A contract names the model's columns, so their comments (persist_docs)
   go with the create too (`comment_statements`) instead of three statements of their own. The SQL is dbt's:
-  `create_table_as` (the contract's columns and constraints), `create_indexes`, the comments. Spark keeps
-  dbt's materialization. Measured on the sample build (DuckDB, run_results.json, the same minute): a
-  staging model 94 ms instead of 113, a mart 127 ms instead of 256; dbt's part of the build 17.0 s
-  instead of 23.6.
+  `create_table_as` (the contract's columns and constraints), `create_indexes`, `apply_grants`, the
+  comments. Spark keeps dbt's materialization. Measured on the sample build (DuckDB, run_results.json,
+  the same minute): a staging model 94 ms instead of 113, a mart 127 ms instead of 256; dbt's part of the
+  build 17.0 s instead of 23.6.
 
   Left to dbt's own, on purpose: Python models (SQL only here), DuckLake's partitioning and sorting, and
   tables that foreign keys point at (none in this project; the engine would refuse the drop, naming the key).
@@ -49,6 +49,9 @@
     {% do create_indexes(target_relation) %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {#- `grants:` as dbt's own applies them (none configured here: no statement) -#}
+    {% set revoke = should_revoke(existing_relation, full_refresh_mode=True) %}
+    {% do apply_grants(target_relation, config.get("grants"), should_revoke=revoke) %}
     {% if not comments_with_create %}{% do persist_docs(target_relation, model) %}{% endif %}
     {% do adapter.commit() %}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
