@@ -551,25 +551,25 @@ def _run_expectations(context: Any, batch: LayerBatch, settings: Settings, run: 
     )
 
 
-def _keep(context: Any, batch: LayerBatch, result: Any, run: Any) -> None:
-    """Keep the suite and the result in GX's stores (the export's validation run stored its own)."""
+def _keep(context: Any, batch: LayerBatch, result: Any, run: Any, gx_dir: Path) -> None:
+    """Keep the suite and the result in GX's stores (the export's validation run stored its own), then
+    only the layer's latest KEEP_RUNS results (`_prune`)."""
     import great_expectations as gx
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
 
-    suite_id = ExpectationSuiteIdentifier(name=batch.layer)
     if batch.frame is None:  # the export's suite and result were stored by GX's validation run
         expectations = rule_expectations(batch.rules, batch.layer)
         context.suites.add_or_update(gx.ExpectationSuite(name=batch.layer, expectations=expectations))
-    key = ValidationResultIdentifier(
-        expectation_suite_identifier=suite_id,
-        run_id=run,
-        batch_identifier=result.batch_id or _batch_id(batch),
-    )
-    if batch.frame is None:
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=batch.layer),
+            run_id=run,
+            batch_identifier=result.batch_id or _batch_id(batch),
+        )
         context.validation_results_store.set(key, result)
+    _prune(context, batch.layer, gx_dir)
 
 
 def _unrendered(context: Any, gx_dir: Path) -> list[Any]:
@@ -595,8 +595,7 @@ def store_findings(batch: LayerBatch, run_id: str, run_at: dt.datetime, gx_dir: 
     context = get_context(gx_dir)
     run = RunIdentifier(run_name=run_id, run_time=run_at)
     result = _findings_result(batch, run, success=success)
-    _keep(context, batch, result, run)
-    _prune(context, batch.layer, gx_dir)
+    _keep(context, batch, result, run, gx_dir)
 
 
 def check_frame(
@@ -610,8 +609,7 @@ def check_frame(
     run = RunIdentifier(run_name=run_id, run_time=run_at)
     result = _run_expectations(context, batch, settings, run)
     failures = _failures(batch, result)
-    _keep(context, batch, result, run)
-    _prune(context, batch.layer, gx_dir)
+    _keep(context, batch, result, run, gx_dir)
     rows = _expectation_rows(run_id, batch, failures, result, run_at.replace(tzinfo=None))
     return failures, len(result.results), rows
 
