@@ -2,7 +2,7 @@
 
 What an analyst relies on, checked in the warehouse itself: the seven example analyses compile and run, and
 their answers agree with the marts they summarise; a SQL client sees the YAML descriptions as table and column
-comments; every analyst table declares its primary key; the `_current` tables hold no deleted record and no
+comments; every analyst table declares its primary key; the `_current` views hold no deleted record and no
 row of a deleted parent; and `DISTRICT_TIMEZONE` reaches dbt. The rules themselves (score, primary school, SLO
 roll-up, deletes, DST) are pinned by the dbt unit tests beside the models (`unit_tests:` in
 models/marts/analyst/_analyst__models.yml), which tests/test_dbt_unit_tests.py runs with every other.
@@ -116,12 +116,26 @@ def test_every_analyst_table_declares_its_primary_key(built: Built) -> None:
             where schema_name = 'marts' and constraint_type = 'PRIMARY KEY'""",
         )
     )
-    for table in (*ANALYST_TABLES, *CURRENT):
+    for table in ANALYST_TABLES:
         assert table in keys, f"{table} declares no primary key"
     assert keys["dim_school"] == ["school_id"] and keys["fct_observation_summaries"] == ["observation_id"]
+    # a `_current` model is a view of a subset of its base table's rows (nothing copied): the base's key holds
+    views = {
+        name
+        for (name,) in query(
+            built.warehouse, "select view_name from duckdb_views() where schema_name = 'marts'"
+        )
+    }
+    assert views == set(CURRENT)
+    for current, base in CURRENT.items():
+        key = ", ".join(keys[base])
+        rows, distinct = query(
+            built.warehouse, f"select count(*), count(distinct ({key})) from marts.{current}"
+        )[0]
+        assert rows == distinct, current
 
 
-def test_current_tables_hold_no_deleted_record_nor_a_row_of_a_deleted_parent(built: Built) -> None:
+def test_current_views_hold_no_deleted_record_nor_a_row_of_a_deleted_parent(built: Built) -> None:
     for current, base in CURRENT.items():
         kept = scalar(built.warehouse, f"select count(*) from marts.{current}")
         live = scalar(built.warehouse, f"select count(*) from marts.{base} where not is_deleted")
@@ -132,7 +146,7 @@ def test_current_tables_hold_no_deleted_record_nor_a_row_of_a_deleted_parent(bui
             )
         assert kept == live, current
         assert scalar(built.warehouse, f"select count(*) from marts.{current} where is_deleted") == 0
-    # the example's deleted user is in groups: those memberships leave the current table (a deleted group's
+    # the example's deleted user is in groups: those memberships leave the current view (a deleted group's
     # too: unit test group_memberships_current_drop_deleted_parents_and_duplicates)
     of_deleted_parents = """select count(*) from marts.bridge_group_memberships{suffix} as m
         join marts.dim_staff as u on m.user_id = u.user_id

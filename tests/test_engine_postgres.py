@@ -286,23 +286,28 @@ def test_every_mart_has_the_same_rows_on_both_engines(builds: dict[str, Path], s
 @pytest.mark.slow
 def test_every_mart_has_the_same_comments_on_both_engines(builds: dict[str, Path], server: Server) -> None:
     """The YAML descriptions a SQL client shows (persist_docs, written with the create by
-    macros/materializations/table.sql), table and column, are the same on PostgreSQL as on DuckDB."""
+    macros/materializations/table.sql; dbt's own for the `_current` views), table and column, are the same
+    on PostgreSQL as on DuckDB."""
     duck = duckdb.connect(str(builds["duckdb"] / "warehouse" / "edreflect.duckdb"), read_only=True)
     pg = server.connect(DATABASE)
     try:
         want = duck.execute(
             """select table_name, null, comment from duckdb_tables() where schema_name = 'marts'
                union all
+               select view_name, null, comment from duckdb_views() where schema_name = 'marts'
+               union all
                select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'"""
         ).fetchall()
         cur = pg.cursor()
         cur.execute(
             """select c.relname::text, null, obj_description(c.oid, 'pg_class') from pg_class c
-               join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'marts' and c.relkind = 'r'
+               join pg_namespace n on n.oid = c.relnamespace
+               where n.nspname = 'marts' and c.relkind in ('r', 'v')
                union all
                select c.relname::text, a.attname::text, col_description(c.oid, a.attnum) from pg_attribute a
                join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-               where n.nspname = 'marts' and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped"""
+               where n.nspname = 'marts' and c.relkind in ('r', 'v')
+               and a.attnum > 0 and not a.attisdropped"""
         )
         got = {(table, column): comment for table, column, comment in cur.fetchall()}
     finally:

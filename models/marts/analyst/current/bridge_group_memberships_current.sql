@@ -1,6 +1,6 @@
 {#-
     Current memberships: neither the user nor the group soft-deleted, and no repeat of a membership already
-    listed.
+    listed. A view: the rows are read from the base table, not copied (a table on Spark: dbt_project.yml).
 -#}
 
 select * from {{ ref('bridge_group_memberships') }}

@@ -1,6 +1,7 @@
 {#-
     Current data: the rows of fct_observation_summaries whose record (and parent document) is not
-    soft-deleted; a table, so every mart has a row id.
+    soft-deleted. A view: the rows are read from the base table, not copied (a table on Spark:
+    dbt_project.yml).
 -#}
 
 select * from {{ ref('fct_observation_summaries') }}

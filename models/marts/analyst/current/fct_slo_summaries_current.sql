@@ -1,0 +1,7 @@
+{#-
+    Current data: the rows of fct_slo_summaries whose record (and parent document) is not soft-deleted. A
+    view: the rows are read from the base table, not copied (a table on Spark: dbt_project.yml).
+-#}
+
+select * from {{ ref('fct_slo_summaries') }}
+where not is_deleted
