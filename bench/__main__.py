@@ -87,12 +87,18 @@ def _dbt_parse(warehouse: Path) -> dict[str, Any]:
     # logged by the commands that run nodes (build, run, test, seed), not by ls or parse
     heads = [i for i, line in enumerate(lines) if line.startswith("=====") and " | " in line]
     blocks = [lines[a:b] for a, b in zip(heads, [*heads[1:], len(lines)], strict=True)]
-    blocks = [b for b in blocks if any("Concurrency:" in line for line in b)]
-    if not blocks:
+    runs = [i for i, b in enumerate(blocks) if any("Concurrency:" in line for line in b)]
+    if not runs:
         return {"mode": None, "seconds": None}
+    # the pipeline parses first, in a `parse` of its own, then hands the manifest to the command: the
+    # parse's block (no `Concurrency:`, right before) holds the reason for a full parse, and its start is
+    # dbt's start
+    last = runs[-1]
+    first = last - 1 if last > 0 and (last - 1) not in runs else last
+    block = [line for b in blocks[first : last + 1] for line in b]
     out: dict[str, Any] = {"mode": "partial", "seconds": None}
-    t0 = _DBT_TIME.search(blocks[-1][0])
-    for line in blocks[-1]:
+    t0 = _DBT_TIME.search(block[0])
+    for line in block:
         if full := _DBT_FULL.search(line):
             out |= {"mode": "full", "reason": full.group(1)}
         if " Found " in line and " models" in line:
