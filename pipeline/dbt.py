@@ -170,24 +170,26 @@ def option_given(args: Sequence[str], option: str) -> bool:
 def _parse_options(args: Sequence[str]) -> list[str]:
     """The options of `args` that change what dbt parses or where it keeps it (vars, target, target and log
     folders), as given, for the parse that precedes the command."""
-    kept: list[str] = []
+    options = ("--vars", "--target", "-t", "--target-path", "--log-path")
+    return [token for option in options for token in _given(args, option)]
+
+
+def _given(args: Sequence[str], option: str) -> list[str]:
+    """The arguments that give `option` in dbt arguments (`--x value` or `--x=value`), empty when absent."""
     for i, a in enumerate(args):
-        for option in ("--vars", "--target", "-t", "--target-path", "--log-path"):
-            if a.startswith(option + "="):
-                kept.append(a)
-            elif a == option and i + 1 < len(args):
-                kept += [a, args[i + 1]]
-    return kept
+        if a.startswith(option + "="):
+            return [a]
+        if a == option and i + 1 < len(args):
+            return [a, args[i + 1]]
+    return []
 
 
 def _option(args: Sequence[str], option: str) -> Path | None:
     """The value of `option` in dbt arguments (`--x value` or `--x=value`), None when absent."""
-    for i, a in enumerate(args):
-        if a.startswith(option + "="):
-            return Path(a.split("=", 1)[1])
-        if a == option and i + 1 < len(args):
-            return Path(args[i + 1])
-    return None
+    given = _given(args, option)
+    if not given:
+        return None
+    return Path(given[1] if len(given) == 2 else given[0].split("=", 1)[1])
 
 
 def accepts_option(args: Sequence[str], option: str) -> bool:
