@@ -16,16 +16,17 @@
   Left to dbt's own, on purpose: Python models (SQL only here), DuckLake's partitioning and sorting, and
   tables that foreign keys point at (none in this project; the engine would refuse the drop, naming the key).
 -#}
+{#- each engine's adapter quotes its comments with its own macro (the dollar quotes both engines read) -#}
 {% materialization table, adapter="duckdb", supported_languages=["sql"] %}
-    {{ return(replace_table_in_one_transaction(compiled_code)) }}
+    {{ return(replace_table_in_one_transaction(compiled_code, duckdb_escape_comment)) }}
 {% endmaterialization %}
 
 {% materialization table, adapter="postgres", supported_languages=["sql"] %}
-    {{ return(replace_table_in_one_transaction(compiled_code)) }}
+    {{ return(replace_table_in_one_transaction(compiled_code, postgres_escape_comment)) }}
 {% endmaterialization %}
 
 
-{% macro replace_table_in_one_transaction(compiled_code) %}
+{% macro replace_table_in_one_transaction(compiled_code, escape_comment) %}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type="table") -%}
 
@@ -44,7 +45,7 @@
     {%- set comments_with_create = config.get("contract").enforced -%}
     {% call statement("main") -%}
         {{ create_table_as(False, target_relation, compiled_code) }}
-        {% if comments_with_create %}{{ comment_statements(target_relation, model) }}{% endif %}
+        {% if comments_with_create %}{{ comment_statements(target_relation, model, escape_comment) }}{% endif %}
     {%- endcall %}
     {% do create_indexes(target_relation) %}
 
@@ -63,10 +64,9 @@
 {#-
   `persist_docs` as SQL to run with the create, for a model whose contract names its columns: dbt's own
   asks the engine for the table's columns first, then runs the table's comment and the columns' apart
-  (three statements). Same comments, same quoting (DuckDB and PostgreSQL both read dollar quotes).
+  (three statements). Same comments, quoted by the adapter's own `escape_comment` (its persist_docs' macro).
 -#}
-{% macro comment_statements(relation, model) %}
-    {%- set magic = "$dbt_comment_literal_block$" -%}
+{% macro comment_statements(relation, model, escape_comment) %}
     {%- set comments = [] -%}
     {%- if config.persist_relation_docs() and model.description -%}
         {%- do comments.append(("table " ~ relation, model.description)) -%}
@@ -77,10 +77,7 @@
             {%- do comments.append(("column " ~ relation ~ "." ~ quoted, column.description)) -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- for target, text in comments -%}
-        {%- if magic in text -%}
-            {%- do exceptions.raise_compiler_error("The string " ~ magic ~ " is not allowed in comments.") -%}
-        {%- endif %}
-    comment on {{ target }} is {{ magic }}{{ text }}{{ magic }};
+    {%- for target, text in comments %}
+    comment on {{ target }} is {{ escape_comment(text) | trim }};
     {%- endfor %}
 {% endmacro %}
