@@ -85,8 +85,15 @@ def file_size(path: Path) -> int:
         return 0
 
 
+def dbt_dir_of(env: dict[str, str]) -> Path:
+    """dbt's folder for the run's warehouse (its target folders and log: runs never share them)."""
+    from pipeline.dbt import dbt_dir
+
+    return dbt_dir(cfg.from_env({"WAREHOUSE": env["WAREHOUSE"]}, command="dbt"))
+
+
 def dbt_log_of(env: dict[str, str]) -> Path:
-    """dbt's full log for the run's warehouse (dbt's files are per warehouse: runs never share them)."""
+    """dbt's full log for the run's warehouse."""
     from pipeline.dbt import log_file
 
     return log_file(cfg.from_env({"WAREHOUSE": env["WAREHOUSE"]}, command="dbt"))

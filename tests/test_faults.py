@@ -9,6 +9,7 @@ the files (rows lost = 0) and no row twice.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ from _faults import (
     assert_rows_reconcile,
     connect_ro,
     copy_product,
+    dbt_dir_of,
     dbt_log_of,
     digests,
     duckdb_holder,
@@ -360,21 +362,27 @@ def test_sigkill_during_dbt_then_next_build_succeeds(tmp_path: Path) -> None:
     assert r.proc.poll() is None, f"dbt ended before the kill:\n{r.output[-3000:]}"
     r.kill()
     assert r.finish(timeout=30) == -9
-    # All or nothing: the killed build worked in its own copy; nothing was published.
+    # All or nothing: the killed build worked in its own copy, which it left behind; nothing was published.
     assert not warehouse.exists(), "a killed first build must not publish a warehouse"
+    assert list(warehouse.parent.glob("*.next*")), "the kill did not hit the build in its copy"
 
     assert_ok(*run("build", env, timeout=1200))
     assert sum(assert_rows_reconcile(product, warehouse).values()) == 0
     assert not list(warehouse.parent.glob("*.next*")), "the next build removes what the killed one left"
+    # and starts afresh: the warehouse holds the loader's and the pipeline's own schemas, and exactly the
+    # relations its dbt build made (none the killed build had half made)
+    manifest = json.loads((dbt_dir_of(env) / "target" / "manifest.json").read_text(encoding="utf-8"))
+    made = {
+        (n["schema"], n.get("alias") or n["name"])
+        for n in manifest["nodes"].values()
+        if n["resource_type"] in ("model", "seed")
+    }
     con = connect_ro(warehouse)
     try:
-        leftovers = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_name like '%__dbt_tmp%' or table_name like '%__dbt_backup%'"
-        ).fetchall()
+        relations = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
     finally:
         con.close()
-    assert not leftovers, f"dbt's temporary relations survived the next build: {leftovers}"
+    assert {(s, t) for s, t in relations if s not in ("raw", "quality", "edfi_state")} == made, relations
 
 
 # ---------------------------------------------------------------------------------------------- concurrency
