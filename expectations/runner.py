@@ -22,10 +22,11 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -622,13 +623,21 @@ def render_data_docs(gx_dir: Path) -> None:
     localize_data_docs(data_docs_dir(gx_dir))
 
 
+class GxRunner(Protocol):
+    """Where GX's part of a layer runs: `InProcess` here, or a build's `expectations.worker.GxWorker`."""
+
+    in_process: bool
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future: ...
+
+
 class InProcess:
     """Runs GX's part of a layer here, at once (`validate_layer` on its own, `make docs`, the tests); a
     build hands a `expectations.worker.GxWorker` instead, which runs it in a process of its own."""
 
     in_process = True
 
-    def submit(self, fn: Any, /, *args: Any) -> Future:
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
         future: Future = Future()
         try:
             future.set_result(fn(*args))
@@ -643,7 +652,7 @@ def validate_layer(
     *,
     gx_dir: Path | None = None,
     data_docs: bool | None = None,
-    gx: Any = None,
+    gx: GxRunner | None = None,
 ) -> ValidationReport:
     """Validate one layer of the warehouse; results go to GX's store, Data Docs and `quality.*`.
 

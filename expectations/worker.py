@@ -30,7 +30,7 @@ import sys
 import threading
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -75,7 +75,7 @@ class GxWorker:
     def broken(self) -> bool:
         return self._proc is not None and self._proc.poll() is not None
 
-    def submit(self, fn: Any, /, *args: Any) -> Future:
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
         """`fn(*args)` in the worker (a function of this package; arguments that pickle); the future's
         failure is a GxWorkerError saying what went wrong."""
         future: Future = Future()
