@@ -129,19 +129,27 @@ def tests(directory: Path) -> tuple[list[DbtTest], str | None]:
     return out, (results.get("metadata") or {}).get("generated_at")
 
 
+def failing_rows_text(models: Models, sql: str) -> str | None:
+    """What a failed test found, its compiled query run again on `models`: its first rows as a person reads
+    them (for `column_rules` and `contract_conformance`: each column and check with its count and
+    examples), or None when they cannot be read."""
+    return _examples(models, f"({sql.strip().rstrip(';')}) as failing")
+
+
 def _examples(models: Models, relation: str) -> str | None:
     """A few rows of a stored failures relation (or of the test's query re-run), as a person reads them."""
     try:
         names, rows = models.query(f"select * from {relation} limit {EXAMPLE_ROWS}")
     except models.errors:
         return None
-    if {"column_name", "check_name", "failing_rows", "examples"} <= set(names):  # contract_conformance
+    if {"column_name", "check_name", "failing_rows", "examples"} <= set(names):  # a group's or model's rules
         shown = []
         for row in rows:
             r = dict(zip(names, row, strict=True))
+            n = int(r["failing_rows"] or 0)
             shown.append(
-                f"column {r['column_name']}: {r['check_name']}: {int(r['failing_rows'] or 0):,} rows, "
-                f"e.g. {r['examples']}"
+                f"column {r['column_name']}: {r['check_name']}: {n:,} row{'' if n == 1 else 's'}"
+                + (f", e.g. {r['examples']}" if r["examples"] else "")
             )
         return "; ".join(shown) or None
     return join_examples(

@@ -299,7 +299,7 @@ def run_dbt(
     if progress is not None and watcher.total is None:
         progress.note("")  # nothing to run (dbt said why in a warning)
     if not res.success:
-        raise DbtError(_failure(args, res, watcher, log_path / "dbt.log"))
+        raise DbtError(_failure(args, res, watcher, log_path / "dbt.log", settings))
     return res.result
 
 
@@ -413,14 +413,40 @@ def _copy_atomically(source: Path, dest: Path) -> None:
             part.unlink()
 
 
-def _failure(args: Sequence[str], res, watcher: _Watcher, log: Path) -> str:
-    """Which nodes failed and why (from dbt's results), else dbt's error, and where the full log is."""
+def _failure(args: Sequence[str], res, watcher: _Watcher, log: Path, settings: Settings) -> str:
+    """Which nodes failed and why (from dbt's results; a failed test with what it found), else dbt's error,
+    and where the full log is."""
     failed = []
     if res.result is not None and hasattr(res.result, "results"):
         for r in res.result.results:
             if str(r.status) in {"error", "fail"}:
-                failed.append(f"{r.node.unique_id}: {r.message}")
+                found = _found(r.node, settings) if str(r.status) == "fail" else None
+                failed.append(f"{r.node.unique_id}: {r.message}" + (f"\n  {found}" if found else ""))
     if not failed:
         failed = [str(res.exception)] if res.exception else watcher.errors[-5:]
     detail = "\n".join(textwrap.indent(f.rstrip(), "  ") for f in failed) or "  dbt gave no reason"
     return f"dbt {args[0] if args else ''} failed:\n{detail}\n(dbt's full log: {shown(log)})"
+
+
+def _found(node, settings: Settings) -> str | None:
+    """What a failed test found: its compiled query run again on the warehouse dbt built (still there: a
+    failed build discards its copy afterwards), its first rows as a person reads them; None when there is
+    no query or it cannot be read (the failure's message stands without it)."""
+    sql = getattr(node, "compiled_code", None)
+    if getattr(node, "resource_type", None) != "test" or not sql:
+        return None
+    try:
+        import duckdb
+
+        from expectations.dbt_results import failing_rows_text
+        from expectations.sql import models_for
+
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        try:
+            with models_for(settings, con) as models:
+                return failing_rows_text(models, sql)
+        finally:
+            con.close()
+    except Exception:  # noqa: BLE001 - an aid to the message, never a second failure
+        log.debug("could not read what %s found", node.unique_id, exc_info=True)
+        return None
