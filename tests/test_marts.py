@@ -11,6 +11,7 @@ the row, a key repeated with other content stops the build; and a product withou
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -280,6 +281,35 @@ def test_a_key_repeating_with_other_content_stops_the_build_naming_the_mart(
     assert scalar(warehouse, "select count(*) from marts.fct_observations") == facts
     tables = {name for (name,) in query(warehouse, "select table_name from information_schema.tables")}
     assert not {name for name in tables if "__dbt_" in name}
+
+
+def test_a_broken_column_rule_stops_dbt_naming_the_column_the_check_and_the_values(
+    built: Built, tmp_path: Path
+) -> None:
+    """The column rules of the Ed-Fi, intermediate and analyst models and the seeds (one `column_rules` test
+    per model: not null, accepted values, unique, relationships): a broken one stops dbt, and the message
+    names each column and check with its rows and values, read back from the warehouse dbt tested."""
+    warehouse = _copy(built, tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update edfi.edfi_outcomes set severity = 'fatal' where rowid < 2")
+        con.execute("update edfi.edfi_outcomes set reason = null where rowid = 2")
+        con.execute(
+            "insert into edfi.edfi_cohorts_evaluated select * from edfi.edfi_cohorts_evaluated limit 1"
+        )
+        con.execute("update marts.fct_goal_summaries set school_year = 1999 where rowid = 0")
+    with pytest.raises(DbtError) as failure:
+        dbt(
+            ["test", "--select", "edfi_outcomes", "edfi_cohorts_evaluated", "fct_goal_summaries"],
+            warehouse,
+            built.target,
+        )
+    message = str(failure.value)
+    assert "column severity: not one of: error, warning, info: 2 rows, e.g. fatal" in message, message
+    assert "column reason: is null: 1 row" in message, message
+    assert re.search(r"column group_id: repeats in another row: 2 rows, e.g. [0-9a-f]{24}\b", message), (
+        message
+    )
+    assert "column school_year: no row in dim_school_year has this school_year: 1 row, e.g. 1999" in message
 
 
 def test_a_product_without_optional_groups_builds_empty_marts(built: Built, tmp_path: Path) -> None:
