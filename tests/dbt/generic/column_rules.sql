@@ -11,7 +11,8 @@
 
     Severity: error (the default), as the tests it replaces. The test returns one row per failing column and
     rule: how many rows fail and up to three of the values that fail; dbt's `failures` is the rows that fail
-    (`fail_calc`), and the staging and marts checks show the rows (expectations/dbt_results.py).
+    (`fail_calc`). A build that stops on one shows its rows in its message (pipeline/dbt.py, `_found`); the
+    marts checks show them for a test configured to warn (expectations/dbt_results.py).
 -#}
 {% test column_rules(model, not_null=[], accepted_values={}, unique=[], relationships=[]) %}
 {{ config(fail_calc='coalesce(sum(failing_rows), 0)') }}
