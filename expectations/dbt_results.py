@@ -133,7 +133,7 @@ def failing_rows_text(models: Models, sql: str) -> str | None:
     """What a failed test found, its compiled query run again on `models`: its first rows as a person reads
     them (for `column_rules` and `contract_conformance`: each column and check with its count and
     examples), or None when they cannot be read."""
-    return _examples(models, f"({sql.strip().rstrip(';')}) as failing")
+    return _examples(models, _rerun(sql))
 
 
 def _examples(models: Models, relation: str) -> str | None:
@@ -194,7 +194,12 @@ def findings(models: Models, settings: Settings, schema: str, loaded_at: dt.date
 
 def _failures_source(t: DbtTest) -> str | None:
     """Where a failing test's rows are: its stored failures relation, else its own query, run again."""
-    return t.relation or (f"({t.sql.strip().rstrip(';')}) as failing" if t.sql else None)
+    return t.relation or (_rerun(t.sql) if t.sql else None)
+
+
+def _rerun(sql: str) -> str:
+    """A test's compiled query as a relation to read its rows from (run again)."""
+    return f"({sql.strip().rstrip(';')}) as failing"
 
 
 def _not_run(t: DbtTest) -> str:
