@@ -33,7 +33,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
+
+from pipeline.frames import read_frame, write_frame
 
 
 class GxWorkerError(RuntimeError):
@@ -86,7 +88,7 @@ class GxWorker:
                 self._waiting.append(future)
                 self._sent.append(future)
             try:  # without the queue's lock: a full pipe waits for the worker, whose answers are read
-                _write_frame(proc.stdin, payload)
+                write_frame(proc.stdin, payload)
             except OSError as exc:  # the worker is gone: the reader settles what it left
                 with self._lock:
                     if future in self._waiting:
@@ -98,7 +100,7 @@ class GxWorker:
 
     def _read(self, proc: subprocess.Popen) -> None:
         while True:
-            frame = _read_frame(proc.stdout)
+            frame = read_frame(proc.stdout)
             with self._lock:
                 if frame is None:  # the worker ended: whatever it did not answer failed
                     code = proc.wait()
@@ -181,20 +183,6 @@ def gx_worker() -> Iterator[GxWorker]:
 # ------------------------------------------------------------------------------------------- the worker
 
 
-def _write_frame(stream: BinaryIO, payload: bytes) -> None:
-    stream.write(len(payload).to_bytes(8, "big") + payload)
-    stream.flush()
-
-
-def _read_frame(stream: BinaryIO) -> bytes | None:
-    head = stream.read(8)
-    if len(head) < 8:
-        return None
-    size = int.from_bytes(head, "big")
-    payload = stream.read(size)
-    return payload if len(payload) == size else None
-
-
 def _serve() -> None:
     """Answer each call read from stdin, in order, on the stdout this process started with (anything the
     called code prints goes to stderr instead); end at once when stdin closes."""
@@ -207,7 +195,7 @@ def _serve() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     calls = sys.stdin.buffer
-    while (frame := _read_frame(calls)) is not None:
+    while (frame := read_frame(calls)) is not None:
         try:
             module, name, args = pickle.loads(frame)
             target: Any = importlib.import_module(module)
@@ -218,7 +206,7 @@ def _serve() -> None:
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             answer = pickle.dumps((False, detail, traceback.format_exc()))
         try:
-            _write_frame(answers, answer)
+            write_frame(answers, answer)
         except OSError:  # the build is gone (killed): nobody to answer
             break
     with contextlib.suppress(OSError):

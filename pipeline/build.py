@@ -25,7 +25,12 @@ from .progress import Stage, console, say_dbt_log, stage
 if TYPE_CHECKING:
     from expectations.worker import GxWorker
 
+    from .dbt_worker import DbtForBuild
     from .warehouse import Workspace
+
+
+# what a build runs of dbt; its unit tests test the SQL, not the delivery: `make test` runs them
+DBT_BUILD = ("build", "--exclude-resource-type", "unit_test")
 
 
 class PipelineError(RuntimeError):
@@ -164,19 +169,24 @@ def validate(layer: str, settings: Settings, summary: RunSummary, gx: GxWorker |
 
 def build(settings: Settings, summary: RunSummary | None = None) -> RunSummary:
     """Run the whole job, all or nothing. Pass a `summary` to keep the figures of a run that fails."""
+    from .dbt_worker import dbt_for_build
     from .lock import run_lock
-    from .warehouse import workspace
+    from .warehouse import work_path, workspace
 
     settings = effective_settings(settings)
     summary = summary or RunSummary(load_id=uuid.uuid4().hex)
     summary.strict = settings.strict
     # One run at a time for the whole job: a second run would reload raw under a running dbt or export.
-    with run_lock(settings.warehouse), workspace(
-        settings.warehouse, output=settings.edfi_output, snapshot=settings.snapshot
-    ) as ws:
+    # dbt starts first, in a process of its own (pipeline/dbt_worker.py): it imports itself and parses the
+    # project, for the build's copy of the warehouse, while the copy is made and raw is loaded and checked.
+    with (
+        run_lock(settings.warehouse),
+        dbt_for_build(DBT_BUILD, replace(settings, warehouse=work_path(settings.warehouse))) as dbt,
+        workspace(settings.warehouse, output=settings.edfi_output, snapshot=settings.snapshot) as ws,
+    ):
         work = replace(settings, warehouse=ws.work)
         with engines.discarded_on_failure(work):
-            _build_locked(work, summary, ws)
+            _build_locked(work, summary, ws, dbt)
     return summary
 
 
@@ -201,19 +211,24 @@ def _check_school_years(settings: Settings, summary: RunSummary) -> None:
         )
 
 
-def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace) -> None:
+def _build_locked(settings: Settings, summary: RunSummary, ws: Workspace, dbt: DbtForBuild) -> None:
     from expectations.worker import gx_worker
 
     # Great Expectations' part of each validation (its import, its stores, the Data Docs) runs in a
     # process of its own beside the build (expectations/worker.py); the build waits for it before publishing
-    with gx_worker() as gx:
-        _build_steps(settings, summary, ws, gx)
+    try:
+        with gx_worker() as gx:
+            _build_steps(settings, summary, ws, gx, dbt)
+    finally:
+        dbt.stop()  # a build stopped while dbt runs: dbt ends before its copy of the warehouse is discarded
 
 
-def _build_steps(settings: Settings, summary: RunSummary, ws: Workspace, gx: GxWorker) -> None:
+def _build_steps(
+    settings: Settings, summary: RunSummary, ws: Workspace, gx: GxWorker, dbt: DbtForBuild
+) -> None:
     from edfi.render import render
 
-    from .dbt import drop_previous_models, log_file, run_dbt
+    from .dbt import drop_previous_models, log_file
 
     extract_and_load(settings, summary)
     _check_school_years(settings, summary)
@@ -221,9 +236,8 @@ def _build_steps(settings: Settings, summary: RunSummary, ws: Workspace, gx: GxW
     try:
         with summary.timed("dbt build", unit="nodes") as dbt_stage:
             drop_previous_models(settings)  # dbt builds them all again: from nothing, it does less
-            # dbt's unit tests test the SQL, not the delivery: `make test` runs them, a build does not
-            result = run_dbt(["build", "--exclude-resource-type", "unit_test"], settings, progress=dbt_stage)
-        summary.figures["dbt results (ok/warned/skipped/total)"] = _dbt_counts(result)
+            statuses = dbt.run(progress=dbt_stage)
+        summary.figures["dbt results (ok/warned/skipped/total)"] = _dbt_counts(statuses)
     finally:
         say_dbt_log(log_file(settings))
     # staging and marts checks; ENGINE=postgres: the edfi models copied into the build's DuckDB copy
@@ -243,8 +257,7 @@ def _build_steps(settings: Settings, summary: RunSummary, ws: Workspace, gx: GxW
     summary.figures.update(export.figures())
 
 
-def _dbt_counts(result: object) -> str:
+def _dbt_counts(statuses: list[str]) -> str:
     """ok/warned/skipped/total over dbt's results (a warned test is listed by the validation that follows)."""
-    statuses = [str(r.status) for r in getattr(result, "results", [])]
     ok = sum(s in ("success", "pass") for s in statuses)
     return f"{ok}/{statuses.count('warn')}/{statuses.count('skipped')}/{len(statuses)}"

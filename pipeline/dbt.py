@@ -1,4 +1,5 @@
-"""Run dbt in-process (dbtRunner) against the configured warehouse.
+"""Run dbt in-process (dbtRunner) against the configured warehouse (a build: in its dbt process,
+pipeline/dbt_worker.py, which parses ahead with `parse_ahead`).
 
 dbt's files live beside the live warehouse, one folder per warehouse (`<warehouse>.dbt/`): `target/` (the
 manifest, run_results.json and the partial parse that makes every build after the first skip most of
@@ -26,6 +27,7 @@ import shutil
 import textwrap
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -268,8 +270,8 @@ def run_dbt(
     """
     from dbt.cli.main import dbtRunner
 
-    os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    global _ahead
+    _dbt_environment()
     silent = progress is not None and bool(args) and args[0] in NODE_COMMANDS
     full, log_path = _full_args(args, settings, silent=silent, quiet=quiet)
     if settings.engine == "spark":  # dbt-spark runs in its own environment (.venv-spark)
@@ -279,6 +281,7 @@ def run_dbt(
     watcher = _Watcher(progress if silent else None)
     if progress is not None:
         progress.note("parsing the project")
+    ahead, _ahead = _ahead, None
     try:
         with _shared_parse(full, settings), _in_warehouse_folder(Path(settings.warehouse)):
             if (silent or quiet) and args and args[0] in NODE_COMMANDS:
@@ -287,9 +290,12 @@ def run_dbt(
                 # parsing (0.7 s of Python in a sample build, profiled; its dbt stage 2-4 s shorter, four
                 # builds interleaved with the code before); a parse error fails the command as before.
                 # Not when dbt prints its own lines (`make dbt`): they would start twice.
-                parse_args = ["parse", "--no-write-json", *_parse_options(args)]
-                parse, _ = _full_args(parse_args, settings, silent=silent, quiet=quiet)
-                res = dbtRunner(callbacks=[watcher]).invoke(parse)
+                parse = _parse_args(args, settings, silent=silent, quiet=quiet)
+                if ahead is not None and ahead.parse == parse:  # `parse_ahead` parsed it already
+                    res = ahead.result
+                    watcher.errors.extend(ahead.errors)
+                else:
+                    res = dbtRunner(callbacks=[watcher]).invoke(parse)
                 if res.success:
                     res = dbtRunner(manifest=res.result, callbacks=[watcher]).invoke(full)
             else:
@@ -301,6 +307,50 @@ def run_dbt(
     if not res.success:
         raise DbtError(_failure(args, res, watcher, log_path / "dbt.log", settings))
     return res.result
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    parse: list[str]  # the parse's full arguments, which `run_dbt` compares with its own
+    result: Any  # dbt's result of it (a failed parse fails the command as its own parse would)
+    errors: list[str]  # dbt's error messages of it
+
+
+# the parse `parse_ahead` made, for the next `run_dbt` of this process; taken by it whatever it runs
+_ahead: _Parsed | None = None
+
+
+def parse_ahead(args: Sequence[str], settings: Settings, progress: Stage) -> None:
+    """Parse the project now as `run_dbt(args, settings, progress=...)` will, so that it starts with the
+    parse done: a build's dbt process (pipeline/dbt_worker.py) parses while the build loads and checks raw.
+    Never raises: a parse that fails, fails that `run_dbt` with dbt's own error as its own parse would."""
+    global _ahead
+    _ahead = None
+    if settings.engine == "spark" or not args or args[0] not in NODE_COMMANDS:
+        return  # dbt-spark parses in its own process; other commands parse with their run
+    from dbt.cli.main import dbtRunner
+
+    _dbt_environment()
+    full, _ = _full_args(args, settings, silent=True, quiet=False)
+    parse = _parse_args(args, settings, silent=True, quiet=False)
+    watcher = _Watcher(progress)
+    try:
+        with _shared_parse(full, settings), _in_warehouse_folder(Path(settings.warehouse)):
+            res = dbtRunner(callbacks=[watcher]).invoke(parse)
+    finally:
+        _release_warehouse()
+    _ahead = _Parsed(parse=parse, result=res, errors=list(watcher.errors))
+
+
+def _dbt_environment() -> None:
+    os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def _parse_args(args: Sequence[str], settings: Settings, *, silent: bool, quiet: bool) -> list[str]:
+    """The full arguments of the parse that precedes `args` (the options that change what dbt parses)."""
+    parse = ["parse", "--no-write-json", *_parse_options(args)]
+    return _full_args(parse, settings, silent=silent, quiet=quiet)[0]
 
 
 def _full_args(

@@ -158,7 +158,8 @@ def test_second_build_keeps_what_was_never_sent(first_build) -> None:
     assert not list(tmp.glob("warehouse/*.next*")), "no build copy left behind"
     # dbt's target folder is the same for every build of this warehouse: the second build parses only
     # what changed (dbt says when it cannot, and why)
-    # (each build is two dbt invocations: the parse, then `dbt build` given the parsed manifest)
+    # (each build is two dbt invocations: the parse, made ahead by the build's dbt process, then `dbt build`
+    # given the parsed manifest; a third would be a parse made again)
     runs = _dbt_log(proc.stderr).read_text(errors="replace").split("Running with dbt=")
     assert len(runs) == 5, "dbt's log should hold the two builds, each parsed apart"
     assert ["Concurrency:" in run for run in runs[1:]] == [False, True, False, True]

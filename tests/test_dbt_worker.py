@@ -1,0 +1,145 @@
+"""A build's dbt in its own process (pipeline/dbt_worker.py): it parses as it starts, runs the command when
+asked, shows dbt's progress and records in the build's process, and never outlives the build."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from _example_build import built_example
+
+from pipeline.dbt import DbtError, log_file
+from pipeline.dbt_worker import DbtProcess
+
+pytestmark = pytest.mark.slow
+
+
+class _Shown:
+    """What the build's stage was shown (the terminal's progress line, recorded)."""
+
+    def __init__(self) -> None:
+        self.counts: list[tuple[int, int | None]] = []
+        self.notes: list[str] = []
+
+    def count(self, done: int, total: int | None) -> None:
+        self.counts.append((done, total))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+def _runs(log: Path) -> list[str]:
+    """dbt's invocations in its log, each from its `Running with dbt=` line."""
+    return log.read_text(errors="replace").split("Running with dbt=")[1:] if log.exists() else []
+
+
+def test_the_worker_parses_ahead_runs_the_command_and_shows_its_progress_and_warnings(
+    tmp_path_factory: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = built_example(tmp_path_factory, "dbt-worker")
+    log = log_file(settings)
+    before = len(_runs(log))
+    args = ["build", "--select", "stg_edreflect__groups", "--exclude-resource-type", "unit_test"]
+    dbt = DbtProcess(args, settings)
+    try:
+        deadline = time.monotonic() + 120  # the parse is done without being asked for the run
+        while len(_runs(log)) == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(_runs(log)) == before + 1 and "Concurrency:" not in _runs(log)[-1]
+        shown = _Shown()
+        statuses = dbt.run(progress=shown)
+    finally:
+        dbt.stop()
+    assert dbt.returncode == 0  # it ended by itself once its input closed
+    runs = _runs(log)[before:]
+    assert len(runs) == 2 and "Concurrency:" in runs[1], "the run should use the parse made ahead"
+    assert len(statuses) >= 2 and set(statuses) <= {"success", "pass", "warn"}, statuses  # model, its test
+    assert shown.notes[0] == "parsing the project"
+    assert shown.counts[-1] == (len(statuses), len(statuses))
+    assert [done for done, _ in shown.counts] == sorted(done for done, _ in shown.counts)
+
+    # dbt's own warnings reach the build's log (here: a selection that matches nothing)
+    caplog.set_level(logging.WARNING)
+    dbt = DbtProcess(["build", "--select", "no_such_model"], settings)
+    try:
+        assert dbt.run(progress=_Shown()) == []
+    finally:
+        dbt.stop()
+    warned = [r.getMessage() for r in caplog.records if r.name == "pipeline.dbt"]
+    assert any("no_such_model" in m for m in warned), warned
+
+
+def test_a_worker_that_dies_is_an_error_naming_its_exit_code_and_the_log(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    settings = built_example(tmp_path_factory, "dbt-worker-dies")
+    dbt = DbtProcess(["build", "--select", "staging"], settings)
+    try:
+        os.kill(dbt.pid, signal.SIGKILL)
+        with pytest.raises(DbtError, match=r"dbt's process stopped \(exit code -9\)") as error:
+            dbt.run(progress=None)
+        assert str(log_file(settings)) in str(error.value)
+    finally:
+        dbt.stop()
+
+
+def test_a_build_that_stops_before_dbt_ends_the_worker_at_once(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    settings = built_example(tmp_path_factory, "dbt-worker-unused")
+    dbt = DbtProcess(["build"], settings)
+    t0 = time.monotonic()
+    dbt.stop()
+    assert dbt.returncode == -signal.SIGKILL and time.monotonic() - t0 < 10
+
+
+def test_the_worker_dies_with_the_build_that_started_it(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A build killed outright (SIGKILL: no finally runs) takes its dbt process with it, so dbt never goes
+    on writing into a copy of the warehouse that the next build removes and makes again."""
+    settings = built_example(tmp_path_factory, "dbt-worker-orphan")
+    build = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pipeline import config\n"
+            "from pipeline.dbt_worker import DbtProcess\n"
+            "settings = config.from_env({'WAREHOUSE': sys.argv[1]})\n"
+            "dbt = DbtProcess(['build'], settings)\n"
+            "print(dbt.pid, flush=True)\n"
+            "time.sleep(600)\n",
+            str(settings.warehouse),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        worker = int(build.stdout.readline())
+        assert _alive(worker)
+        build.kill()
+        build.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(worker), "dbt's process outlived the build that started it"
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait(timeout=30)
+        build.stdout.close()
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped by its new parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
