@@ -183,14 +183,23 @@ def gx_worker() -> Iterator[GxWorker]:
 # ------------------------------------------------------------------------------------------- the worker
 
 
+def modules() -> list[str]:
+    """The modules this process has loaded (one that `defer_scipy_stats` holds back counts once it runs):
+    what a test asks the worker."""
+    return sorted(sys.modules)
+
+
 def _serve() -> None:
     """Answer each call read from stdin, in order, on the stdout this process started with (anything the
     called code prints goes to stderr instead); end at once when stdin closes."""
     import importlib
     import signal
 
+    from .runner import defer_scipy_stats
+
     # Ctrl-C at the terminal reaches the whole process group: the build stops this worker itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    defer_scipy_stats()  # before the first call imports GX (store_findings imports part of it first)
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
