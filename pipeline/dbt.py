@@ -53,15 +53,27 @@ class DbtError(RuntimeError):
     pass
 
 
-def dbt_vars(settings: Settings) -> dict[str, object]:
+# the run's settings for the models, in dbt's environment (macros/run_setting.sql reads them)
+SETTINGS_VARIABLE = "EDREFLECT_DBT_SETTINGS"
+
+
+def run_settings(settings: Settings) -> dict[str, object]:
+    """What the models read of this run's settings (`run_setting(name)` in the SQL). Passed in the
+    environment, not as dbt vars: dbt parses the whole project again whenever a var changes (7-10 s of
+    CPU), and parses only the files that read an environment variable when it changes."""
     return {
         "edfi_district_id": settings.district_id,
         "edfi_school_years": list(settings.school_years or ()),
         "edfi_cohort_identifier_max_length": settings.cohort_identifier_max_length,
         # the local dates of the analyst marts; an IANA zone name, read here (not a pipeline setting)
         "district_timezone": os.environ.get("DISTRICT_TIMEZONE") or "America/Chicago",
-        **engine_vars(settings),  # ENGINE=postgres builds beside the live schemas; nothing on DuckDB
     }
+
+
+def dbt_vars(settings: Settings) -> dict[str, object]:
+    """The dbt vars of this run: the engine's, which decide where models are built (ENGINE=postgres builds
+    beside the live schemas; nothing on DuckDB); they are part of what dbt parses."""
+    return engine_vars(settings)
 
 
 def live_warehouse(warehouse: Path) -> Path:
@@ -262,12 +274,18 @@ class _Watcher:
 def run_dbt(
     args: Sequence[str], settings: Settings, *, quiet: bool = False, progress: Stage | None = None
 ) -> object:
-    """`dbt <args>` with the project, profile, warehouse and Ed-Fi vars of this run; raises on failure.
+    """`dbt <args>` with the project, profile, warehouse and settings (`run_settings`, `dbt_vars`) of this
+    run; raises on failure.
 
     dbt's target and log folders are this warehouse's (`target_dir`, `log_file`) unless `args` name
     others. With `progress` (a stage of `pipeline.progress`), a command that runs nodes prints nothing of
     its own: the stage's bar counts the nodes, and a failure names each failed node and why, and the log.
     """
+    with _settings_in_environment(settings):
+        return _run_dbt(args, settings, quiet=quiet, progress=progress)
+
+
+def _run_dbt(args: Sequence[str], settings: Settings, *, quiet: bool, progress: Stage | None) -> object:
     from dbt.cli.main import dbtRunner
 
     global _ahead
@@ -291,7 +309,7 @@ def run_dbt(
                 # builds interleaved with the code before); a parse error fails the command as before.
                 # Not when dbt prints its own lines (`make dbt`): they would start twice.
                 parse = _parse_args(args, settings, silent=silent, quiet=quiet)
-                if ahead is not None and ahead.parse == parse:  # `parse_ahead` parsed it already
+                if ahead is not None and ahead.parse == parse and ahead.settings == run_settings(settings):
                     res = ahead.result
                     watcher.errors.extend(ahead.errors)
                 else:
@@ -312,6 +330,7 @@ def run_dbt(
 @dataclass(frozen=True)
 class _Parsed:
     parse: list[str]  # the parse's full arguments, which `run_dbt` compares with its own
+    settings: dict[str, object]  # and the run's settings it was parsed with (in dbt's environment)
     result: Any  # dbt's result of it (a failed parse fails the command as its own parse would)
     errors: list[str]  # dbt's error messages of it
 
@@ -335,11 +354,15 @@ def parse_ahead(args: Sequence[str], settings: Settings, progress: Stage) -> Non
     parse = _parse_args(args, settings, silent=True, quiet=False)
     watcher = _Watcher(progress)
     try:
-        with _shared_parse(full, settings), _in_warehouse_folder(Path(settings.warehouse)):
+        with (
+            _settings_in_environment(settings),
+            _shared_parse(full, settings),
+            _in_warehouse_folder(Path(settings.warehouse)),
+        ):
             res = dbtRunner(callbacks=[watcher]).invoke(parse)
     finally:
         _release_warehouse()
-    _ahead = _Parsed(parse=parse, result=res, errors=list(watcher.errors))
+    _ahead = _Parsed(parse=parse, settings=run_settings(settings), result=res, errors=list(watcher.errors))
 
 
 def _dbt_environment() -> None:
@@ -360,7 +383,7 @@ def _full_args(
     folder of dbt's log."""
     full = [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
     # The same vars for every command that takes them: vars are part of what dbt's partial parse keys on.
-    if not option_given(args, "--vars") and accepts_option(args, "--vars"):
+    if not option_given(args, "--vars") and accepts_option(args, "--vars") and dbt_vars(settings):
         full += ["--vars", json.dumps(dbt_vars(settings))]
     if not option_given(args, "--target-path") and accepts_option(args, "--target-path"):
         full += ["--target-path", str(target_dir(settings))]
@@ -379,6 +402,21 @@ def _full_args(
     elif quiet:
         full = ["--quiet", *full]
     return full, log_path
+
+
+@contextlib.contextmanager
+def _settings_in_environment(settings: Settings) -> Iterator[None]:
+    """The run's settings (`run_settings`) in dbt's environment while it runs (for dbt-spark's process
+    too: it inherits this one's environment); what was there before afterwards."""
+    before = os.environ.get(SETTINGS_VARIABLE)
+    os.environ[SETTINGS_VARIABLE] = json.dumps(run_settings(settings), sort_keys=True)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SETTINGS_VARIABLE, None)
+        else:
+            os.environ[SETTINGS_VARIABLE] = before
 
 
 @contextlib.contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import html
-import json
 import shutil
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -118,7 +117,7 @@ def build_docs(
     from expectations.datadocs_assets import localize_data_docs
     from expectations.runner import data_docs_dir, get_context, gx_dir_default
 
-    from .dbt import dbt_vars, run_dbt, target_dir
+    from .dbt import run_dbt, target_dir
 
     site = Path(site_dir or DEFAULT_SITE).resolve()
     # the warehouse's own dbt folder by default: its manifest is the one that built it, and its partial
@@ -128,9 +127,8 @@ def build_docs(
     if not Path(settings.warehouse).is_file():
         raise DocsError(f"the warehouse {settings.warehouse} does not exist: run `make build` first")
     # `docs generate` compiles every node unless told not to (minutes here); without compiling it writes no
-    # manifest.json, so `parse` (same vars: the partial parse is reused) writes it first.
-    vars_json = json.dumps(dbt_vars(settings))
-    run_dbt(["parse", "--vars", vars_json, "--target-path", str(target)], settings, quiet=True)
+    # manifest.json, so `parse` (the same settings: the partial parse is reused) writes it first.
+    run_dbt(["parse", "--target-path", str(target)], settings, quiet=True)
     run_dbt(["docs", "generate", "--no-compile", "--target-path", str(target)], settings, quiet=True)
     missing = [f for f in DBT_FILES if not (target / f).is_file()]
     if missing:

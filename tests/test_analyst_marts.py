@@ -17,7 +17,7 @@ import pytest
 from _example_build import built_example
 from _marts import Built, dbt, example_settings, query, scalar
 
-from pipeline.dbt import dbt_vars, target_dir
+from pipeline.dbt import run_settings, target_dir
 
 ANALYST_TABLES = (
     "dim_staff",
@@ -173,6 +173,6 @@ def test_district_timezone_comes_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("DISTRICT_TIMEZONE", raising=False)
-    assert dbt_vars(example_settings(tmp_path / "wh.duckdb"))["district_timezone"] == "America/Chicago"
+    assert run_settings(example_settings(tmp_path / "wh.duckdb"))["district_timezone"] == "America/Chicago"
     monkeypatch.setenv("DISTRICT_TIMEZONE", "America/Denver")
-    assert dbt_vars(example_settings(tmp_path / "wh.duckdb"))["district_timezone"] == "America/Denver"
+    assert run_settings(example_settings(tmp_path / "wh.duckdb"))["district_timezone"] == "America/Denver"

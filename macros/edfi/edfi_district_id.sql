@@ -4,7 +4,7 @@
     with a message that says which variable to set, instead of producing cohorts for an unknown district.
 -#}
 {% macro edfi_district_id() -%}
-    {%- set district_id = var('edfi_district_id', none) -%}
+    {%- set district_id = run_setting('edfi_district_id', none) -%}
     {%- if execute and (district_id is none or (district_id | string | trim) == '') -%}
         {{ exceptions.raise_compiler_error(
             "edfi_district_id is not set: the Ed-Fi export needs the district's educationOrganizationId "

@@ -1,6 +1,6 @@
 {#- The configured school years as a list of ints; dbt may hand them over as ints or strings. -#}
 {% macro edfi_school_years() -%}
-    {%- set raw = var('edfi_school_years', []) -%}
+    {%- set raw = run_setting('edfi_school_years', []) -%}
     {%- if raw is string -%}{%- set raw = raw.split(',') -%}{%- endif -%}
     {%- set years = [] -%}
     {%- for year in raw if (year | string | trim) != '' -%}

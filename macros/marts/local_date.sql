@@ -4,7 +4,7 @@
     cross-database macros do not cover, so it is dispatched here and nowhere else.
 -#}
 {% macro local_date(timestamp_column) -%}
-    {%- set time_zone = var('district_timezone', 'America/Chicago') -%}
+    {%- set time_zone = run_setting('district_timezone', 'America/Chicago') -%}
     {%- if "'" in time_zone or time_zone | trim == '' -%}
         {{ exceptions.raise_compiler_error("district_timezone must be an IANA time zone name, got: " ~ time_zone) }}
     {%- endif -%}
