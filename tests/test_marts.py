@@ -13,16 +13,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 from _example_build import built_example
-from _marts import EXAMPLE_PRODUCT, Built, dbt, query, scalar
+from _marts import EXAMPLE_PRODUCT, Built, dbt, example_settings, query, scalar
 
 from extract.contract import OPTIONAL_GROUPS, OPTIONAL_TABLES, tables
 from extract.load import load_product
-from pipeline.dbt import DbtError, target_dir
+from pipeline.dbt import DbtError, run_dbt, target_dir
 
 RUBRIC = "66d0c3a0e1d2f3a4b5000009"  # the example's four-level rubric
 # ids of things outside the product (the district, state and district numbering): no mart to point at
@@ -223,7 +224,9 @@ def _copy(built: Built, tmp_path: Path) -> Path:
     return warehouse
 
 
-def test_a_new_warehouse_starts_from_the_shared_partial_parse(built: Built, tmp_path: Path) -> None:
+def test_a_new_warehouse_starts_from_the_shared_partial_parse(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A warehouse of the same name and vars in a new folder, with a new target folder: dbt starts from the
     partial parse the module's build left in the parse cache (pipeline/dbt.py) instead of parsing it all."""
     target = tmp_path / "target"
@@ -233,6 +236,22 @@ def test_a_new_warehouse_starts_from_the_shared_partial_parse(built: Built, tmp_
     assert "Partial parsing enabled" in log
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["nodes"].keys() == built.manifest["nodes"].keys()
+
+    # Another district, school year and time zone: still a partial parse (dbt re-parses only the files that
+    # read the settings: they reach dbt in the environment, not as vars), and the SQL reads the new ones.
+    other = replace(
+        example_settings(tmp_path / built.warehouse.name), district_id=3100777, school_years=(2031,)
+    )
+    monkeypatch.setenv("DISTRICT_TIMEZONE", "America/Denver")
+    selected = ["--select", "edfi_cohorts_evaluated", "fct_observation_summaries"]
+    logs = ["--target-path", str(target), "--log-path", str(target / "logs")]
+    run_dbt(["compile", *selected, *logs], other, quiet=True)
+    last = (target / "logs" / "dbt.log").read_text(errors="replace").split("Running with dbt=")[-1]
+    assert "Unable to do partial parsing" not in last, last[:3000]
+    compiled = {p.stem: p.read_text() for p in (target / "compiled").rglob("*.sql") if p.stem in selected}
+    cohorts = compiled["edfi_cohorts_evaluated"]
+    assert "3100777" in cohorts and "in (2031)" in cohorts
+    assert "America/Denver" in compiled["fct_observation_summaries"]
 
 
 def test_a_broken_reference_in_raw_warns_and_the_row_stays(built: Built, tmp_path: Path) -> None:
