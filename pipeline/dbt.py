@@ -54,7 +54,7 @@ class DbtError(RuntimeError):
 
 
 # the run's settings for the models, in dbt's environment (macros/run_setting.sql reads them)
-SETTINGS_VARIABLE = "EDREFLECT_DBT_SETTINGS"
+SETTING_PREFIX = "EDREFLECT_SETTING_"
 
 
 def run_settings(settings: Settings) -> dict[str, object]:
@@ -406,17 +406,32 @@ def _full_args(
 
 @contextlib.contextmanager
 def _settings_in_environment(settings: Settings) -> Iterator[None]:
-    """The run's settings (`run_settings`) in dbt's environment while it runs (for dbt-spark's process
-    too: it inherits this one's environment); what was there before afterwards."""
-    before = os.environ.get(SETTINGS_VARIABLE)
-    os.environ[SETTINGS_VARIABLE] = json.dumps(run_settings(settings), sort_keys=True)
+    """The run's settings (`run_settings`) in dbt's environment while it runs, one variable each
+    (`EDREFLECT_SETTING_<NAME>`; dbt-spark's process inherits them); what was there before afterwards."""
+    values = {SETTING_PREFIX + name.upper(): _setting_text(v) for name, v in run_settings(settings).items()}
+    before = {name: os.environ.get(name) for name in values}
     try:
+        for name, text in values.items():
+            if text:
+                os.environ[name] = text
+            else:
+                os.environ.pop(name, None)  # the macro's default
         yield
     finally:
-        if before is None:
-            os.environ.pop(SETTINGS_VARIABLE, None)
-        else:
-            os.environ[SETTINGS_VARIABLE] = before
+        for name, text in before.items():
+            if text is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = text
+
+
+def _setting_text(value: object) -> str:
+    """A setting as the macros read it from the environment: lists comma-separated, none empty."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 @contextlib.contextmanager
