@@ -183,12 +183,6 @@ def gx_worker() -> Iterator[GxWorker]:
 # ------------------------------------------------------------------------------------------- the worker
 
 
-def modules() -> list[str]:
-    """The modules this process has loaded (one that `defer_scipy_stats` holds back counts once it runs):
-    what a test asks the worker."""
-    return sorted(sys.modules)
-
-
 def _serve() -> None:
     """Answer each call read from stdin, in order, on the stdout this process started with (anything the
     called code prints goes to stderr instead); end at once when stdin closes."""

@@ -300,26 +300,23 @@ def _run_dbt(args: Sequence[str], settings: Settings, *, quiet: bool, progress: 
     if progress is not None:
         progress.note("parsing the project")
     ahead, _ahead = _ahead, None
-    try:
-        with _shared_parse(full, settings), _in_warehouse_folder(Path(settings.warehouse)):
-            if (silent or quiet) and args and args[0] in NODE_COMMANDS:
-                # Parsed apart, its manifest handed to the command (dbt's documented reuse of a parsed
-                # manifest): dbt writes manifest.json once, when the command ends, instead of also after
-                # parsing (0.7 s of Python in a sample build, profiled; its dbt stage 2-4 s shorter, four
-                # builds interleaved with the code before); a parse error fails the command as before.
-                # Not when dbt prints its own lines (`make dbt`): they would start twice.
-                parse = _parse_args(args, settings, silent=silent, quiet=quiet)
-                if ahead is not None and ahead.parse == parse and ahead.settings == run_settings(settings):
-                    res = ahead.result
-                    watcher.errors.extend(ahead.errors)
-                else:
-                    res = dbtRunner(callbacks=[watcher]).invoke(parse)
-                if res.success:
-                    res = dbtRunner(manifest=res.result, callbacks=[watcher]).invoke(full)
+    with _dbt_here(full, settings):
+        if (silent or quiet) and args and args[0] in NODE_COMMANDS:
+            # Parsed apart, its manifest handed to the command (dbt's documented reuse of a parsed
+            # manifest): dbt writes manifest.json once, when the command ends, instead of also after
+            # parsing (0.7 s of Python in a sample build, profiled; its dbt stage 2-4 s shorter, four
+            # builds interleaved with the code before); a parse error fails the command as before.
+            # Not when dbt prints its own lines (`make dbt`): they would start twice.
+            parse = _parse_args(args, settings, silent=silent, quiet=quiet)
+            if ahead is not None and ahead.parse == parse and ahead.settings == run_settings(settings):
+                res = ahead.result
+                watcher.errors.extend(ahead.errors)
             else:
-                res = dbtRunner(callbacks=[watcher]).invoke(full)
-    finally:
-        _release_warehouse()
+                res = dbtRunner(callbacks=[watcher]).invoke(parse)
+            if res.success:
+                res = dbtRunner(manifest=res.result, callbacks=[watcher]).invoke(full)
+        else:
+            res = dbtRunner(callbacks=[watcher]).invoke(full)
     if progress is not None and watcher.total is None:
         progress.note("")  # nothing to run (dbt said why in a warning)
     if not res.success:
@@ -353,16 +350,20 @@ def parse_ahead(args: Sequence[str], settings: Settings, progress: Stage) -> Non
     full, _ = _full_args(args, settings, silent=True, quiet=False)
     parse = _parse_args(args, settings, silent=True, quiet=False)
     watcher = _Watcher(progress)
+    with _settings_in_environment(settings), _dbt_here(full, settings):
+        res = dbtRunner(callbacks=[watcher]).invoke(parse)
+    _ahead = _Parsed(parse=parse, settings=run_settings(settings), result=res, errors=list(watcher.errors))
+
+
+@contextlib.contextmanager
+def _dbt_here(full: Sequence[str], settings: Settings) -> Iterator[None]:
+    """dbt runs `full` in this process, on the warehouse of `settings`: from the shared partial parse,
+    in the warehouse's folder, and the warehouse released afterwards whatever happened."""
     try:
-        with (
-            _settings_in_environment(settings),
-            _shared_parse(full, settings),
-            _in_warehouse_folder(Path(settings.warehouse)),
-        ):
-            res = dbtRunner(callbacks=[watcher]).invoke(parse)
+        with _shared_parse(full, settings), _in_warehouse_folder(Path(settings.warehouse)):
+            yield
     finally:
         _release_warehouse()
-    _ahead = _Parsed(parse=parse, settings=run_settings(settings), result=res, errors=list(watcher.errors))
 
 
 def _dbt_environment() -> None:
