@@ -136,9 +136,11 @@ class Run:
         with self._cond:
             return "".join(self.lines)
 
-    def wait_for_file(self, path: Path, pattern: str, timeout: float, after: int = 0) -> bool:
+    def wait_for_file(
+        self, path: Path, pattern: str, timeout: float, after: int = 0, every: float = 0.1
+    ) -> bool:
         """True once `path` holds a line matching `pattern` past its first `after` bytes (what earlier
-        runs wrote, see `file_size`); False if the run ended or time ran out."""
+        runs wrote, see `file_size`), looking `every` seconds; False if the run ended or time ran out."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
         searched = after  # bytes already searched (the file only grows during a run)
@@ -150,8 +152,18 @@ class Run:
                 searched = fh.tell()
             if self.proc.poll() is not None:
                 return False
-            time.sleep(0.1)
+            time.sleep(every)
         return False
+
+    def pause(self) -> None:
+        """SIGSTOP the whole process group: it stays where it is, holding what it holds (its lock, its
+        half-written files), however slow the machine, until `resume` or `kill`."""
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGCONT)
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no handler, no cleanup, as a power cut or the OOM killer."""

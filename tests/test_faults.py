@@ -324,12 +324,17 @@ def test_sigkill_during_load_then_next_run_lands_everything_once(tmp_path: Path)
     assert_ok(*run("extract", env, timeout=120))
     good = raw_state(warehouse)
 
-    pad_table(product, megabytes=150)  # the load now takes seconds, even on a fast machine
+    pad_table(product, megabytes=30)  # the load takes 1-2 s (0.8 s without): the kill lands inside it
     log, seen = log_of(env), file_size(log_of(env))
     r = Run("extract", env)
-    assert r.wait_for_file(log, r"stage load raw: started", timeout=120, after=seen), r.output[-3000:]
-    time.sleep(0.5)
-    assert r.proc.poll() is None, f"the load ended before the kill:\n{r.output[-3000:]}"
+    started = r.wait_for_file(log, r"stage load raw: started", timeout=120, after=seen, every=0.02)
+    assert started, r.output[-3000:]
+    time.sleep(0.3)  # some tables landed in the run's copy, others not yet
+    r.pause()  # frozen where it is, then killed there: the log says whether that was inside the load
+    with open(log, "rb") as fh:
+        fh.seek(seen)
+        loaded = b"stage load raw: done" in fh.read()
+    assert not loaded, f"the load ended before the kill:\n{r.output[-3000:]}"
     r.kill()
     assert r.finish(timeout=30) == -9
     assert raw_state(warehouse) == good, "a killed load left a half-replaced raw layer"
@@ -388,16 +393,20 @@ def test_sigkill_during_dbt_then_next_build_succeeds(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------- concurrency
 def test_second_run_at_the_same_time_is_refused(tmp_path: Path) -> None:
     product = copy_product(tmp_path / "product")
-    # The first run's load must outlast the second run's start-up (imports: 1-2 s) up to the lock.
-    pad_table(product, megabytes=200)
+    pad_table(product, megabytes=10)  # a load of 1-2 s, inside which the test stops the first run
     env = pipeline_env(tmp_path / "run", product)
     warehouse = warehouse_of(env)
     a = Run("extract", env)
     try:
-        assert a.wait_for_file(log_of(env), r"stage load raw: started", timeout=120), a.output[-3000:]
+        started = a.wait_for_file(log_of(env), r"stage load raw: started", timeout=120, every=0.02)
+        assert started, a.output[-3000:]
+        # Stopped with the run lock held, the first run outlasts the second's start-up (imports: 1-2 s)
+        # up to the lock on any machine; then it goes on and ends well.
+        a.pause()
         assert a.proc.poll() is None, "the first run ended before the second started"
         rc_b, out_b = run("extract", env, timeout=120)
         assert_clear_error(rc_b, out_b, r"another .*run|already", re.escape(str(warehouse)))
+        a.resume()
         assert_ok(a.finish(timeout=240), a.output)
     finally:
         a.kill()
