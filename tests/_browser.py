@@ -1,12 +1,13 @@
-"""A real headless Chromium (Debian `chromium`) for tests: the DOM after scripts ran, and screenshots.
+"""A real headless Chromium (Debian `chromium`) for tests: pages after their scripts ran, and screenshots.
 
-Each call starts its own browser with a fresh profile directory and waits for it to exit (bounded by a
-timeout), so nothing outlives the call. Flags: root needs --no-sandbox; the rest keep Chromium from
-phoning home (no internet here) and from touching the user's profile.
+One browser per `Browser` (a fresh profile directory, closed with it), driven over the DevTools protocol;
+every page a test opens and screenshots is a tab of it. Flags: root needs --no-sandbox; the rest keep
+Chromium from phoning home (no internet here) and from touching the user's profile.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import json
@@ -42,39 +43,6 @@ HEADLESS_FLAGS = (
     "--disable-dev-shm-usage",
     "--hide-scrollbars",
 )
-
-
-def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        cmd = [
-            chromium_path(),
-            *HEADLESS_FLAGS,
-            f"--user-data-dir={profile}",
-            *args,
-        ]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def dump_dom(url: str, *, budget_ms: int = 8000, timeout: float = 120) -> str:
-    """The DOM as serialized after the page's scripts ran for `budget_ms` of virtual time."""
-    res = _run(["--virtual-time-budget=" + str(budget_ms), "--dump-dom", url], timeout)
-    if res.returncode != 0 or not res.stdout.strip():
-        raise RuntimeError(f"chromium --dump-dom {url} failed ({res.returncode}): {res.stderr[-2000:]}")
-    return res.stdout
-
-
-def screenshot(
-    url: str, path: Path, *, budget_ms: int = 8000, size: str = "1400,1800", timeout: float = 120
-) -> Path:
-    """A PNG of the page as a person would see it (after `budget_ms` of virtual time)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    res = _run(
-        [f"--virtual-time-budget={budget_ms}", f"--window-size={size}", f"--screenshot={path}", url], timeout
-    )
-    if res.returncode != 0 or not path.is_file() or path.stat().st_size == 0:
-        raise RuntimeError(f"chromium --screenshot {url} failed ({res.returncode}): {res.stderr[-2000:]}")
-    return path
 
 
 class Browser:
@@ -224,6 +192,17 @@ class Page:
         if "exceptionDetails" in res:
             raise RuntimeError(f"{expression}: {res['exceptionDetails']}")
         return res["result"].get("value")
+
+    def screenshot(self, path: Path, *, width: int = 1400, height: int = 1800) -> Path:
+        """A PNG of the page as a person would see it in a `width` x `height` window."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.browser.send("Page.bringToFront", session=self.session)  # a tab behind others is not painted
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+        self.browser.send("Emulation.setDeviceMetricsOverride", metrics, session=self.session)
+        shot = self.browser.send("Page.captureScreenshot", {"format": "png"}, session=self.session)
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
 
     def wait_for(self, expression: str, *, timeout: float = 20):
         """Poll a JavaScript expression until it is truthy (a single-page app rendering after its fetches)."""
