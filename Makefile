@@ -54,7 +54,7 @@ test: $(STAMP)
 	@# the project's bytecode, once: with PYTHONDONTWRITEBYTECODE set (as on this machine) each of the suite's
 	@# processes (every build, its GX worker) compiled it again, 0.1-0.15 s each; a stale file is recompiled
 	$(PY) -m compileall -q extract pipeline expectations edfi sample_product
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## test-engines: the engine comparisons, PostgreSQL's (also in make test) and Spark's (not: they take longer
 ## than CI has), one build at a time
