@@ -44,8 +44,9 @@ def builds_beside_live(settings: Settings) -> bool:
 
 
 def engine_vars(settings: Settings) -> dict[str, str]:
-    """dbt vars of this engine: the build's schema suffix (macros/generate_schema_name.sql, source.sql);
-    on Spark, the folder of raw's Parquet files (macros/source.sql)."""
+    """dbt vars of this engine: the build's schema suffix (macros/generate_schema_name.sql, and the
+    sources' schemas: pipeline/codegen.py, RAW_SCHEMA); on Spark, the folder of raw's Parquet files
+    (macros/register_spark_raw.sql)."""
     if settings.engine == "spark":
         from .spark import raw_dir
 
