@@ -70,12 +70,6 @@ def run_settings(settings: Settings) -> dict[str, object]:
     }
 
 
-def dbt_vars(settings: Settings) -> dict[str, object]:
-    """The dbt vars of this run: the engine's, which decide where models are built (ENGINE=postgres builds
-    beside the live schemas; nothing on DuckDB); they are part of what dbt parses."""
-    return engine_vars(settings)
-
-
 def live_warehouse(warehouse: Path) -> Path:
     """The live warehouse that `warehouse` is, or is the build's copy of (`<live>.next`)."""
     from .warehouse import work_path
@@ -274,7 +268,7 @@ class _Watcher:
 def run_dbt(
     args: Sequence[str], settings: Settings, *, quiet: bool = False, progress: Stage | None = None
 ) -> object:
-    """`dbt <args>` with the project, profile, warehouse and settings (`run_settings`, `dbt_vars`) of this
+    """`dbt <args>` with the project, profile, warehouse and settings (`run_settings`, `engine_vars`) of this
     run; raises on failure.
 
     dbt's target and log folders are this warehouse's (`target_dir`, `log_file`) unless `args` name
@@ -383,9 +377,12 @@ def _full_args(
     """`args` with the project, profile, vars, target folder, engine and log options of this run, and the
     folder of dbt's log."""
     full = [*args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
-    # The same vars for every command that takes them: vars are part of what dbt's partial parse keys on.
-    if not option_given(args, "--vars") and accepts_option(args, "--vars") and dbt_vars(settings):
-        full += ["--vars", json.dumps(dbt_vars(settings))]
+    # The dbt vars are the engine's (where models are built: ENGINE=postgres builds beside the live schemas;
+    # none on DuckDB), the same for every command that takes them: vars are part of what dbt's partial parse
+    # keys on.
+    dbt_vars = engine_vars(settings)
+    if dbt_vars and not option_given(args, "--vars") and accepts_option(args, "--vars"):
+        full += ["--vars", json.dumps(dbt_vars)]
     if not option_given(args, "--target-path") and accepts_option(args, "--target-path"):
         full += ["--target-path", str(target_dir(settings))]
     full += dbt_target_args(args, settings)  # ENGINE: `--target postgres`; nothing on DuckDB
