@@ -243,9 +243,9 @@ def test_a_new_warehouse_starts_from_the_shared_partial_parse(
         example_settings(tmp_path / built.warehouse.name), district_id=3100777, school_years=(2031,)
     )
     monkeypatch.setenv("DISTRICT_TIMEZONE", "America/Denver")
-    selected = ["--select", "edfi_cohorts_evaluated", "fct_observation_summaries"]
+    selected = ("edfi_cohorts_evaluated", "fct_observation_summaries")
     logs = ["--target-path", str(target), "--log-path", str(target / "logs")]
-    run_dbt(["compile", *selected, *logs], other, quiet=True)
+    run_dbt(["compile", "--select", *selected, *logs], other, quiet=True)
     last = (target / "logs" / "dbt.log").read_text(errors="replace").split("Running with dbt=")[-1]
     assert "Unable to do partial parsing" not in last, last[:3000]
     compiled = {p.stem: p.read_text() for p in (target / "compiled").rglob("*.sql") if p.stem in selected}
