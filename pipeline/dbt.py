@@ -294,7 +294,7 @@ def _run_dbt(args: Sequence[str], settings: Settings, *, quiet: bool, progress: 
     if progress is not None:
         progress.note("parsing the project")
     ahead, _ahead = _ahead, None
-    with _dbt_here(full, settings):
+    with _dbt_here(full, settings), _unlogged_adapter_events(full):
         if (silent or quiet) and args and args[0] in NODE_COMMANDS:
             # Parsed apart, its manifest handed to the command (dbt's documented reuse of a parsed
             # manifest): dbt writes manifest.json once, when the command ends, instead of also after
@@ -358,6 +358,71 @@ def _dbt_here(full: Sequence[str], settings: Settings) -> Iterator[None]:
             yield
     finally:
         _release_warehouse()
+
+
+# dbt's adapter modules that build debug events for every statement they run (the connection's use, the
+# SQL, its status, the commit, ...)
+_ADAPTER_EVENT_MODULES = ("dbt.adapters.sql.connections", "dbt.adapters.base.connections")
+
+
+class _Unlogged:
+    """Stands for a debug event that no log of the run keeps: built for nothing, fired to nobody."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _unlogged_adapter_events(full: Sequence[str]) -> Iterator[None]:
+    """While dbt runs `full` with no debug level anywhere (a build: nothing on the console, dbt's log file
+    at info), its adapter's debug events are not built.
+
+    dbt builds each event (a protobuf message, converted twice) before asking whether any log wants it:
+    the SQL, its status and the connection's use, about twenty per node; profiled in a sample build's dbt
+    worker, ~10 % of its Python while it runs the nodes, for lines its info-level file drops anyway. Only
+    the adapter modules' debug event classes are replaced (by `_Unlogged`), for the run's duration; the
+    events the run's callback reads (node started and finished, warnings, errors) are dbt's own and
+    untouched. DBT_LOG_LEVEL_FILE=debug keeps them all.
+    """
+    if str(_option(full, "--log-level")) != "none" or str(_option(full, "--log-level-file")) != "info":
+        yield
+        return
+    import importlib
+
+    from dbt_common.events.base_types import BaseEvent, EventLevel
+
+    saved: list[tuple[object, str, object]] = []
+    for name in _ADAPTER_EVENT_MODULES:
+        module = importlib.import_module(name)
+        real_fire = getattr(module, "fire_event", None)
+        if real_fire is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            if _is_debug_event(value, BaseEvent, EventLevel.DEBUG):
+                saved.append((module, attr, value))
+                setattr(module, attr, _Unlogged)
+        saved.append((module, "fire_event", real_fire))
+        module.fire_event = _fire_logged(real_fire)
+    try:
+        yield
+    finally:
+        for module, attr, value in saved:
+            setattr(module, attr, value)
+
+
+def _is_debug_event(value: object, base: type, debug: object) -> bool:
+    """Whether `value` is one of dbt's event classes whose events are of the debug level."""
+    if not (isinstance(value, type) and issubclass(value, base) and value is not base):
+        return False
+    return value.level_tag(value.__new__(value)) == debug  # the level is the class's, not the event's
+
+
+def _fire_logged(fire):
+    def fire_event(event, *args, **kwargs):
+        if not isinstance(event, _Unlogged):
+            fire(event, *args, **kwargs)
+
+    return fire_event
 
 
 def _dbt_environment() -> None:

@@ -75,6 +75,27 @@ def test_the_worker_parses_ahead_runs_the_command_and_shows_its_progress_and_war
     assert any("no_such_model" in m for m in warned), warned
 
 
+def test_a_build_skips_only_the_adapter_debug_events_no_log_keeps() -> None:
+    import dbt.adapters.base.connections as base_connections
+    import dbt.adapters.sql.connections as sql_connections
+    from dbt.adapters.events.types import ConnectionUsed, SQLQuery
+    from dbt_common.events.functions import fire_event
+
+    from pipeline.dbt import _Unlogged, _unlogged_adapter_events
+
+    build = ["--log-level-file", "info", "--log-level", "none", "build"]  # a build's (`_full_args`)
+    with _unlogged_adapter_events(build):
+        assert sql_connections.SQLQuery is _Unlogged and sql_connections.ConnectionUsed is _Unlogged
+        assert base_connections.NewConnection is _Unlogged
+        assert sql_connections.fire_event is not fire_event
+    assert sql_connections.SQLQuery is SQLQuery and sql_connections.ConnectionUsed is ConnectionUsed
+    assert sql_connections.fire_event is fire_event and base_connections.fire_event is fire_event
+    # a log that keeps debug lines (DBT_LOG_LEVEL_FILE=debug, or dbt printing its own) gets every event
+    for args in (["--log-level-file", "debug", "--log-level", "none", "build"], ["--quiet", "build"]):
+        with _unlogged_adapter_events(args):
+            assert sql_connections.SQLQuery is SQLQuery
+
+
 def test_a_worker_that_dies_is_an_error_naming_its_exit_code_and_the_log(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
