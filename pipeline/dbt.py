@@ -411,10 +411,14 @@ def _unlogged_adapter_events(full: Sequence[str]) -> Iterator[None]:
 
 
 def _is_debug_event(value: object, base: type, debug: object) -> bool:
-    """Whether `value` is one of dbt's event classes whose events are of the debug level."""
+    """Whether `value` is one of dbt's event classes whose events are of the debug level; a class this
+    cannot tell about (another dbt version's) is left alone: the build must never depend on it."""
     if not (isinstance(value, type) and issubclass(value, base) and value is not base):
         return False
-    return value.level_tag(value.__new__(value)) == debug  # the level is the class's, not the event's
+    try:
+        return value.level_tag(value.__new__(value)) == debug  # the level is the class's, not the event's
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _fire_logged(fire: Callable[..., None]) -> Callable[..., None]:

@@ -79,9 +79,10 @@ def test_a_build_skips_only_the_adapter_debug_events_no_log_keeps() -> None:
     import dbt.adapters.base.connections as base_connections
     import dbt.adapters.sql.connections as sql_connections
     from dbt.adapters.events.types import ConnectionUsed, SQLQuery
+    from dbt_common.events.base_types import BaseEvent, EventLevel
     from dbt_common.events.functions import fire_event
 
-    from pipeline.dbt import _Unlogged, _unlogged_adapter_events
+    from pipeline.dbt import _is_debug_event, _Unlogged, _unlogged_adapter_events
 
     build = ["--log-level-file", "info", "--log-level", "none", "build"]  # a build's (`_full_args`)
     with _unlogged_adapter_events(build):
@@ -90,6 +91,14 @@ def test_a_build_skips_only_the_adapter_debug_events_no_log_keeps() -> None:
         assert sql_connections.fire_event is not fire_event
     assert sql_connections.SQLQuery is SQLQuery and sql_connections.ConnectionUsed is ConnectionUsed
     assert sql_connections.fire_event is fire_event and base_connections.fire_event is fire_event
+
+    # an event class it cannot tell the level of (another dbt version's) is left alone
+    class Unknown(BaseEvent):
+        def level_tag(self) -> EventLevel:
+            raise AttributeError("pb_msg")
+
+    assert not _is_debug_event(Unknown, BaseEvent, EventLevel.DEBUG)
+    assert _is_debug_event(SQLQuery, BaseEvent, EventLevel.DEBUG)
     # a log that keeps debug lines (DBT_LOG_LEVEL_FILE=debug, or dbt printing its own) gets every event
     for args in (["--log-level-file", "debug", "--log-level", "none", "build"], ["--quiet", "build"]):
         with _unlogged_adapter_events(args):
