@@ -246,8 +246,8 @@ def _build_steps(
     with summary.timed("render Ed-Fi"):
         export = render(settings, load_id=summary.load_id)
     ws.output_staging = export.staging_dir
-    for w in export.summary["warnings"]:
-        summary.warn(f"Ed-Fi {w['resource']} of group {w['groupId']} ({w['schoolYear']}): {w['reason']}")
+    for line in export_warning_lines(export.summary["warnings"], settings.edfi_output / "summary.json"):
+        summary.warn(line)
     validate("export", settings, summary, gx)
     with summary.timed("Data Docs"):  # what is left of GX's work: the last pages being rendered
         gx.finish()
@@ -255,6 +255,31 @@ def _build_steps(
         engines.publish(settings)  # PostgreSQL: the build's schemas swapped in; nothing on DuckDB
         ws.publish()
     summary.figures.update(export.figures())
+
+
+def export_warning_lines(warnings: list[dict], summary_json: Path, examples: int = 3) -> list[str]:
+    """The export's warnings for the terminal: one line per resource and reason, with its count and the
+    first few records as examples (a district with 400 unmapped PLC groups reads one line, not 400);
+    summary.json keeps every one."""
+    by_reason: dict[tuple[str, str], list[dict]] = {}
+    for w in warnings:
+        by_reason.setdefault((w["resource"], w["reason"]), []).append(w)
+
+    def record(w: dict) -> str:
+        user = f" user {w['userId']}" if w.get("userId") else ""
+        return f"group {w['groupId']}{user} ({w['schoolYear']})"
+
+    lines = []
+    for (resource, reason), found in by_reason.items():
+        if len(found) == 1:
+            lines.append(f"Ed-Fi {resource} of {record(found[0])}: {reason}")
+            continue
+        shown = ", ".join(record(w) for w in found[:examples])
+        more = f" and {len(found) - examples:,} more" if len(found) > examples else ""
+        lines.append(
+            f"Ed-Fi {resource}: {len(found):,} {reason}; e.g. {shown}{more} (every one in {summary_json})"
+        )
+    return lines
 
 
 def _dbt_counts(statuses: list[str]) -> str:

@@ -239,8 +239,20 @@ def _serve(parent: int) -> None:
             answers.send("answer", *answer)
         except OSError:  # the build is gone: nobody to answer
             break
+    _release_named_semaphores()
     sys.stderr.flush()
-    os._exit(0)  # nothing to tear down: every answer is written
+    os._exit(0)  # nothing else to tear down: every answer is written
+
+
+def _release_named_semaphores() -> None:
+    """Unlink the semaphores dbt made (its locks come from the `spawn` context, which names them), as the
+    interpreter's exit would: `os._exit` skips that, and multiprocessing's resource tracker then printed
+    "UserWarning: resource_tracker: There appear to be 2 leaked semaphore objects" on every build's
+    terminal. multiprocessing runs exactly this at exit (its finalizers of priority >= 0)."""
+    from multiprocessing import util
+
+    with contextlib.suppress(Exception):  # the worker's end must not fail over a lock's name
+        util._run_finalizers(0)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from _pipeline import run_pipeline
 
 from extract import contract
 from pipeline import config
+from pipeline.build import export_warning_lines
 from pipeline.dbt import drop_previous_models
 from pipeline.warehouse import work_path
 
@@ -106,6 +107,10 @@ def test_build_output_is_short_and_the_dbt_log_has_every_node(first_build) -> No
     lines = proc.stderr.splitlines()
     assert len(lines) < 150, f"{len(lines)} lines of output:\n{proc.stderr[-3000:]}"
     assert not [line for line in lines if re.search(r" START | OK created | PASS ", line)]
+    # nothing of Python's own reaches the user: no traceback, no library's warning (a dbt worker ending
+    # without releasing dbt's locks once printed multiprocessing's "leaked semaphore objects" here)
+    python_said = [line for line in lines if re.search(r"Traceback \(|^\S+:\d+: \w*Warning: ", line)]
+    assert not python_said, python_said
     for stage in ("load raw", "validate raw", "dbt build", "validate staging", "render Ed-Fi", "publish"):
         assert re.search(rf"(?m)^✓ {stage} ", proc.stderr), f"no progress line for {stage!r}"
 
@@ -119,6 +124,25 @@ def test_build_output_is_short_and_the_dbt_log_has_every_node(first_build) -> No
     target = warehouse.with_name("edreflect.duckdb.dbt") / "target"
     for name in ("manifest.json", "run_results.json", "partial_parse.msgpack"):
         assert (target / name).is_file(), f"dbt's target folder lacks {name}"
+
+
+def test_the_export_warnings_are_one_line_per_reason_with_examples_and_the_count() -> None:
+    """400 groups of one unmapped category read as one line (summary.json keeps each); a reason met once
+    keeps its record's own line."""
+    plc = 'sent without cohortScopeDescriptor: category "PLC" is not mapped to a cohort scope'
+    warnings = [
+        {"resource": "cohorts", "groupId": f"g{i:03d}", "schoolYear": 2024 + i % 2, "reason": plc}
+        for i in range(400)
+    ] + [{"resource": "cohorts", "groupId": "g-alone", "schoolYear": 2025, "reason": "sent without a name"}]
+    out = Path("/srv/edfi/summary.json")
+
+    lines = export_warning_lines(warnings, out)
+
+    assert lines == [
+        f"Ed-Fi cohorts: 400 {plc}; e.g. group g000 (2024), group g001 (2025), group g002 (2024) and 397 "
+        f"more (every one in {out})",
+        "Ed-Fi cohorts of group g-alone (2025): sent without a name",
+    ]
 
 
 @pytest.mark.slow
