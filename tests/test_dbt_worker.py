@@ -105,6 +105,46 @@ def test_a_build_skips_only_the_adapter_debug_events_no_log_keeps() -> None:
             assert sql_connections.SQLQuery is SQLQuery
 
 
+def test_dbt_json_schemas_are_kept_for_the_next_process_and_check_as_dbt_builds_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dbt.contracts.graph.nodes import ModelNode
+    from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
+
+    from pipeline.dbt import _kept_json_schemas
+
+    monkeypatch.setenv("DBT_PARSE_CACHE_DIR", str(tmp_path))
+    real = dbtClassMixin.__dict__["json_schema"]
+    built = ModelNode.json_schema()  # dbt's own
+    with _kept_json_schemas():
+        assert ModelNode.json_schema() == built
+    assert dbtClassMixin.__dict__["json_schema"] is real, "dbt's own is back after the run"
+    [kept] = tmp_path.glob("json-schemas-*.json")
+
+    # the next process reads the file and builds none; dbt's check is the same (a bad node still fails)
+    def never(cls: type) -> dict:
+        raise AssertionError(f"{cls.__name__}'s schema was built again")
+
+    monkeypatch.setattr(dbtClassMixin, "json_schema", classmethod(never))
+    with _kept_json_schemas():
+        assert ModelNode.json_schema() == built
+        with pytest.raises(ValidationError):
+            ModelNode.validate({"name": 1})
+
+    # a file that cannot be read costs the building, never the run
+    monkeypatch.setattr(dbtClassMixin, "json_schema", real)
+    kept.write_text("{not json", encoding="utf-8")
+    with _kept_json_schemas():
+        assert ModelNode.json_schema() == built
+    assert ModelNode.__name__ in kept.read_text(encoding="utf-8"), "and is written whole again"
+    # DBT_PARSE_CACHE_DIR=0 keeps nothing
+    monkeypatch.setenv("DBT_PARSE_CACHE_DIR", "0")
+    kept.unlink()
+    with _kept_json_schemas():
+        assert dbtClassMixin.__dict__["json_schema"] is real
+    assert not kept.exists()
+
+
 def test_a_worker_that_dies_is_an_error_naming_its_exit_code_and_the_log(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
