@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +43,17 @@ def dbt(args: list[str], warehouse: Path, target: Path) -> object:
         example_settings(warehouse),
         quiet=True,
     )
+
+
+@contextlib.contextmanager
+def reading(warehouse: Path) -> Iterator[Callable[..., list[tuple]]]:
+    """`read(sql, params=None)` for a test's many reads on one read-only connection: a connection costs
+    40-100 ms, and a test counting the rows of 80 marts spent 18 s of its 18.4 connecting."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        yield lambda sql, params=None: con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from _marts import reading
 
 from extract import contract
 from extract.load import LoadError, bare_duckdb_load, load_product
@@ -71,12 +72,13 @@ def write_reports(product: Path, *records: bytes, eol: bytes = b"\n", header: by
 def test_example_product_lands_every_table_with_counts_matching_the_files(product: Path, warehouse: Path):
     res = load_product(product, warehouse, load_id="L1")
     assert res.files == 87 and len(res.tables) == 87 and res.rows_rejected == 0
-    for t in contract.tables():
-        expected = csv_records(product / t.relative_path)
-        assert res.tables[t.name] == expected, t.name
-        assert rows(warehouse, f"select count(*) from {t.raw_relation}") == [(expected,)], t.name
-        cols = [r[0] for r in rows(warehouse, f"describe {t.raw_relation}")]
-        assert cols == [*t.column_names, *contract.LINEAGE_COLUMNS], t.name
+    with reading(warehouse) as read:
+        for t in contract.tables():
+            expected = csv_records(product / t.relative_path)
+            assert res.tables[t.name] == expected, t.name
+            assert read(f"select count(*) from {t.raw_relation}") == [(expected,)], t.name
+            cols = [r[0] for r in read(f"describe {t.raw_relation}")]
+            assert cols == [*t.column_names, *contract.LINEAGE_COLUMNS], t.name
     assert res.rows_landed == sum(res.tables.values()) > 200
     loads = rows(
         warehouse,
@@ -196,14 +198,15 @@ def test_missing_optional_group_and_level_files_give_empty_tables(product: Path,
     shutil.rmtree(product / "goals")
     (product / "rubrics/rubrics.indicators.indicators.indicators.indicators.csv").unlink()
     res = load_product(product, warehouse)
-    for t in [
-        *contract.tables_in_group("goals"),
-        contract.table("rubrics.indicators.indicators.indicators.indicators"),
-    ]:
-        assert res.tables[t.name] == 0
-        assert rows(warehouse, f"select count(*) from {t.raw_relation}") == [(0,)]
-        cols = [r[0] for r in rows(warehouse, f"describe {t.raw_relation}")]
-        assert cols == [*t.column_names, *contract.LINEAGE_COLUMNS]
+    with reading(warehouse) as read:
+        for t in [
+            *contract.tables_in_group("goals"),
+            contract.table("rubrics.indicators.indicators.indicators.indicators"),
+        ]:
+            assert res.tables[t.name] == 0
+            assert read(f"select count(*) from {t.raw_relation}") == [(0,)]
+            cols = [r[0] for r in read(f"describe {t.raw_relation}")]
+            assert cols == [*t.column_names, *contract.LINEAGE_COLUMNS]
     assert rows(warehouse, "select count(*), min(status) from raw._loads where file_group = 'goals'") == [
         (8, "absent")
     ]
@@ -327,13 +330,14 @@ def test_rerun_is_idempotent(product: Path, warehouse: Path):
     first = load_product(product, warehouse, load_id="L1")
     second = load_product(product, warehouse, load_id="L2")
     assert first.tables == second.tables
-    for t in contract.tables():
-        n, distinct_lines, load_ids = rows(
-            warehouse,
-            f"select count(*), count(distinct _source_line), list(distinct _load_id) from {t.raw_relation}",
-        )[0]
-        assert n == distinct_lines == first.tables[t.name], t.name
-        assert load_ids in ([], ["L2"]), t.name
+    with reading(warehouse) as read:
+        for t in contract.tables():
+            n, distinct_lines, load_ids = read(
+                "select count(*), count(distinct _source_line), list(distinct _load_id) "
+                f"from {t.raw_relation}"
+            )[0]
+            assert n == distinct_lines == first.tables[t.name], t.name
+            assert load_ids in ([], ["L2"]), t.name
     assert rows(warehouse, "select load_id, count(*) from raw._loads group by 1 order by 1") == [
         ("L1", 87),
         ("L2", 87),

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from _example_build import built_example
-from _marts import EXAMPLE_PRODUCT, Built, dbt, example_settings, query, scalar
+from _marts import EXAMPLE_PRODUCT, Built, dbt, example_settings, query, reading, scalar
 
 from extract.contract import OPTIONAL_GROUPS, OPTIONAL_TABLES, tables
 from extract.load import load_product
@@ -105,31 +105,30 @@ def test_checked_subitems_carry_the_descriptor_line(built: Built) -> None:
 def test_every_mart_holds_exactly_its_source_rows(built: Built) -> None:
     """meta.grain_sources names the staging models a mart has one row per; counts must match exactly."""
     checked = 0
-    for name, node in _models(built.manifest, "marts").items():
-        sources = node["config"].get("meta", {}).get("grain_sources")
-        if not sources:
-            continue
-        (mart_rows,) = query(built.warehouse, f"select count(*) from marts.{name}")[0]
-        source_rows = sum(query(built.warehouse, f"select count(*) from staging.{s}")[0][0] for s in sources)
-        assert mart_rows == source_rows, f"{name}: {mart_rows} rows, its sources {sources} hold {source_rows}"
-        checked += 1
-    assert checked >= 70
-    # the derived marts: one school per distinct subOrgId, one snapshot work per captured position
-    assert query(built.warehouse, "select count(*) from marts.dim_schools") == query(
-        built.warehouse, "select count(distinct sub_org_id) from staging.stg_edreflect__users__sub_orgs"
-    )
-    assert scalar(built.warehouse, "select count(*) from marts.dim_rubric_descriptor_subitems") == scalar(
-        built.warehouse, "select sum(subitem_count) from marts.dim_rubric_proficiency_descriptors"
-    )
-    works = query(
-        built.warehouse, "select count(*), count(work_position) from marts.fct_snapshot_activity_works"
-    )
-    assert works == [
-        (
-            scalar(built.warehouse, "select count(*) from staging.stg_edreflect__snapshots__activity_works"),
-            scalar(built.warehouse, "select count(*) from staging.stg_edreflect__snapshots__indexes"),
+    with reading(built.warehouse) as read:
+        for name, node in _models(built.manifest, "marts").items():
+            sources = node["config"].get("meta", {}).get("grain_sources")
+            if not sources:
+                continue
+            (mart_rows,) = read(f"select count(*) from marts.{name}")[0]
+            source_rows = sum(read(f"select count(*) from staging.{s}")[0][0] for s in sources)
+            assert mart_rows == source_rows, f"{name}: {mart_rows} rows, its sources {sources}: {source_rows}"
+            checked += 1
+        assert checked >= 70
+        # the derived marts: one school per distinct subOrgId, one snapshot work per captured position
+        assert read("select count(*) from marts.dim_schools") == read(
+            "select count(distinct sub_org_id) from staging.stg_edreflect__users__sub_orgs"
         )
-    ]
+        assert read("select count(*) from marts.dim_rubric_descriptor_subitems") == read(
+            "select sum(subitem_count) from marts.dim_rubric_proficiency_descriptors"
+        )
+        works = read("select count(*), count(work_position) from marts.fct_snapshot_activity_works")
+        assert works == [
+            (
+                read("select count(*) from staging.stg_edreflect__snapshots__activity_works")[0][0],
+                read("select count(*) from staging.stg_edreflect__snapshots__indexes")[0][0],
+            )
+        ]
 
 
 def test_soft_deleted_rows_are_kept_and_flagged(built: Built) -> None:
@@ -174,14 +173,17 @@ def test_every_staging_model_feeds_a_mart(built: Built) -> None:
 
 def test_every_model_and_column_is_documented(built: Built) -> None:
     """The YAML documents exactly the columns the warehouse has, each with a description; PII is tagged."""
+    columns: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in query(
+        built.warehouse,
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema in ('intermediate', 'marts') order by table_schema, table_name, ordinal_position",
+    ):
+        columns.setdefault((schema, table), []).append(column)
     for folder, schema in (("intermediate", "intermediate"), ("marts", "marts")):
         for name, node in _models(built.manifest, folder).items():
             assert node["description"].strip(), f"{name} has no description"
-            actual = [r[0] for r in query(
-                built.warehouse,
-                f"select column_name from information_schema.columns where table_schema = '{schema}' "
-                f"and table_name = '{name}' order by ordinal_position",
-            )]  # fmt: skip
+            actual = columns.get((schema, name), [])
             documented = {c: v["description"] for c, v in node["columns"].items()}
             assert sorted(actual) == sorted(documented), (
                 f"{name}: {actual} vs documented {sorted(documented)}"
