@@ -7,8 +7,8 @@ Why generated: the 87 staging models differ only in their columns, and hand-copi
 - `_<group>__models.yml`: each model's description, its columns' descriptions and types, and its one
   `contract_conformance` test (the table's contract rules as the test's arguments);
 - `stg_edreflect__<Table.key>.sql`: the SQL a person would write (jaffle-shop): a `source` CTE, a
-  `deduplicated` CTE (exact duplicate rows keep the first by source line), a `renamed` CTE with every
-  column renamed and cast under comment rulers by kind, then the lineage columns.
+  `deduplicated` CTE (exact duplicate rows grouped into one, at the first source line), a `renamed` CTE
+  with every column renamed and cast under comment rulers by kind, then the lineage columns.
 and `models/staging/_edreflect__sources.yml`: the source itself and the loader's `_loads` / `_rejects`.
 The staging naming rules (brief, "Staging naming rules") live here and nowhere else.
 
@@ -233,7 +233,7 @@ def _cast(column: contract.Column) -> str:
 
 def _model_sql(table: Table) -> str:
     cols = staged_columns(table)
-    partition = ",\n".join(f"                    {sql_name(c.name)}" for c in table.columns)
+    contract_columns = [f"        {sql_name(c.name)}," for c in table.columns]
     renamed: list[str] = []
     for kind in KINDS:
         of_kind = [c for c in cols if c.kind == kind]
@@ -255,19 +255,17 @@ source as (
 
 deduplicated as (
 
-    -- exact duplicate rows (equal in every contract column, lineage ignored) keep the first by source line
-    select *
-    from (
-        select
-            *,
-            row_number() over (
-                partition by
-{partition}
-                order by _source_file, _source_line
-            ) as duplicate_number
-        from source
-    ) as numbered
-    where duplicate_number = 1
+    -- exact duplicate rows (equal in every contract column, lineage ignored) are one row, at the first
+    -- source line; the file and the load are the same on every row (a raw table holds one file of one load)
+    select
+{chr(10).join(contract_columns)}
+        min(_source_file) as _source_file,
+        min(_source_line) as _source_line,
+        min(_load_id) as _load_id,
+        min(_loaded_at) as _loaded_at
+    from source
+    group by
+{chr(10).join(contract_columns)[:-1]}
 
 ),
 

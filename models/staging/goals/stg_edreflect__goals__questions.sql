@@ -12,26 +12,31 @@ source as (
 
 deduplicated as (
 
-    -- exact duplicate rows (equal in every contract column, lineage ignored) keep the first by source line
-    select *
-    from (
-        select
-            *,
-            row_number() over (
-                partition by
-                    {{ adapter.quote('_rootId') }},
-                    {{ adapter.quote('_parentId') }},
-                    _index,
-                    _id,
-                    prompt,
-                    answer,
-                    required,
-                    {{ adapter.quote('answeredAt') }}
-                order by _source_file, _source_line
-            ) as duplicate_number
-        from source
-    ) as numbered
-    where duplicate_number = 1
+    -- exact duplicate rows (equal in every contract column, lineage ignored) are one row, at the first
+    -- source line; the file and the load are the same on every row (a raw table holds one file of one load)
+    select
+        {{ adapter.quote('_rootId') }},
+        {{ adapter.quote('_parentId') }},
+        _index,
+        _id,
+        prompt,
+        answer,
+        required,
+        {{ adapter.quote('answeredAt') }},
+        min(_source_file) as _source_file,
+        min(_source_line) as _source_line,
+        min(_load_id) as _load_id,
+        min(_loaded_at) as _loaded_at
+    from source
+    group by
+        {{ adapter.quote('_rootId') }},
+        {{ adapter.quote('_parentId') }},
+        _index,
+        _id,
+        prompt,
+        answer,
+        required,
+        {{ adapter.quote('answeredAt') }}
 
 ),
 
