@@ -43,6 +43,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# dbt's locks are named semaphores (its `spawn` context), which multiprocessing's resource tracker, a
+# process of the worker's own, unlinks if the worker cannot: when the build kills it (a build that stops
+# before dbt, Ctrl-C) or at its parent's death. The tracker then said so on the build's terminal
+# ("UserWarning: resource_tracker: There appear to be 2 leaked semaphore objects to clean up at shutdown"),
+# about a clean-up it had just done. This filter (the tracker runs with the worker's -W options) keeps
+# that one warning off the terminal; a worker that ends by itself releases them first
+# (`_release_named_semaphores`).
+_QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
 class DbtProcess:
     """`dbt <args>` of one build in the worker process: the parse starts with the worker, `run` runs it."""
 
@@ -52,7 +62,7 @@ class DbtProcess:
         root = str(Path(__file__).resolve().parents[1])  # this very package, wherever it is imported from
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.dbt_worker", str(os.getpid())],
+            [sys.executable, "-W", _QUIET_TRACKER, "-m", "pipeline.dbt_worker", str(os.getpid())],
             env={**os.environ, "PYTHONPATH": path},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -246,9 +256,9 @@ def _serve(parent: int) -> None:
 
 def _release_named_semaphores() -> None:
     """Unlink the semaphores dbt made (its locks come from the `spawn` context, which names them), as the
-    interpreter's exit would: `os._exit` skips that, and multiprocessing's resource tracker then printed
-    "UserWarning: resource_tracker: There appear to be 2 leaked semaphore objects" on every build's
-    terminal. multiprocessing runs exactly this at exit (its finalizers of priority >= 0)."""
+    interpreter's exit would: `os._exit` skips that, and left them to the resource tracker (which warned
+    about them on every build's terminal, see `_QUIET_TRACKER`). multiprocessing runs exactly this at exit
+    (its finalizers of priority >= 0)."""
     from multiprocessing import util
 
     with contextlib.suppress(Exception):  # the worker's end must not fail over a lock's name

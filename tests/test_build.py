@@ -91,6 +91,12 @@ def test_build_on_the_embedded_sample_lands_models_and_exports(first_build) -> N
     assert sent == summary["counts"]["cohorts"]["POST"] + summary["counts"]["staffCohortAssociations"]["POST"]
 
 
+def _python_said(stderr: str) -> list[str]:
+    """What of Python's own reached the user: a traceback, a library's warning (dbt's worker once printed
+    multiprocessing's "leaked semaphore objects" on every build, and again when a build stopped it)."""
+    return [line for line in stderr.splitlines() if re.search(r"Traceback \(|^\S+:\d+: \w*Warning: ", line)]
+
+
 def _dbt_log(stderr: str) -> Path:
     """The dbt log file the run names (relative paths are from the project folder, where it ran)."""
     named = re.findall(r"(?m)^dbt log: (.+)$", stderr)
@@ -107,10 +113,7 @@ def test_build_output_is_short_and_the_dbt_log_has_every_node(first_build) -> No
     lines = proc.stderr.splitlines()
     assert len(lines) < 150, f"{len(lines)} lines of output:\n{proc.stderr[-3000:]}"
     assert not [line for line in lines if re.search(r" START | OK created | PASS ", line)]
-    # nothing of Python's own reaches the user: no traceback, no library's warning (a dbt worker ending
-    # without releasing dbt's locks once printed multiprocessing's "leaked semaphore objects" here)
-    python_said = [line for line in lines if re.search(r"Traceback \(|^\S+:\d+: \w*Warning: ", line)]
-    assert not python_said, python_said
+    assert not _python_said(proc.stderr)
     for stage in ("load raw", "validate raw", "dbt build", "validate staging", "render Ed-Fi", "publish"):
         assert re.search(rf"(?m)^✓ {stage} ", proc.stderr), f"no progress line for {stage!r}"
 
@@ -306,6 +309,7 @@ def test_duplicate_ids_stop_the_build_at_the_raw_layer_and_publish_nothing(tmp_p
     assert "raw layer failed validation" in proc.stderr
     assert "users" in proc.stderr and first in proc.stderr
     assert "dbt build" not in proc.stderr, "the layers after raw must not run"
+    assert not _python_said(proc.stderr), "the dbt worker stopped before its run says nothing"
     assert not (tmp_path / "edfi").exists(), "a failed run must publish nothing"
 
 
