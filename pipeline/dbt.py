@@ -617,14 +617,9 @@ def _kept_json_schemas() -> Iterator[None]:
     finally:
         dbtClassMixin.json_schema = real
         if len(kept) > known:
-            part = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-            try:
+            with contextlib.suppress(OSError):  # the next process builds them again
                 cache.mkdir(parents=True, exist_ok=True)
-                part.write_text(json.dumps(kept), encoding="utf-8")
-                os.replace(part, path)
-            except OSError:  # the next process builds them again
-                with contextlib.suppress(OSError):
-                    part.unlink()
+                _replace_atomically(path, lambda part: part.write_text(json.dumps(kept), encoding="utf-8"))
 
 
 def _packages_key() -> str:
@@ -655,9 +650,15 @@ def _parse_cache() -> Path | None:
 
 
 def _copy_atomically(source: Path, dest: Path) -> None:
+    _replace_atomically(dest, lambda part: shutil.copyfile(source, part))
+
+
+def _replace_atomically(dest: Path, write: Callable[[Path], object]) -> None:
+    """`write` a file of this process and thread beside `dest`, then rename it over `dest`: parallel runs
+    see a whole file or none; a failed write leaves nothing behind."""
     part = dest.with_name(f"{dest.name}.{os.getpid()}.{threading.get_ident()}.part")
     try:
-        shutil.copyfile(source, part)
+        write(part)
         os.replace(part, dest)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -46,11 +46,8 @@ def warehouse(tmp_path: Path) -> Path:
 
 
 def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+    with reading(warehouse) as read:
+        return read(sql, params)
 
 
 def csv_records(path: Path) -> int:
