@@ -26,6 +26,7 @@ import os
 import shutil
 import textwrap
 import threading
+import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -357,6 +358,7 @@ def _dbt_here(full: Sequence[str], settings: Settings) -> Iterator[None]:
         with (
             _shared_parse(full, settings),
             _kept_json_schemas(),
+            _kept_templates(),
             _in_warehouse_folder(Path(settings.warehouse)),
         ):
             yield
@@ -620,6 +622,140 @@ def _kept_json_schemas() -> Iterator[None]:
             with contextlib.suppress(OSError):  # the next process builds them again
                 cache.mkdir(parents=True, exist_ok=True)
                 _replace_atomically(path, lambda part: part.write_text(json.dumps(kept), encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def _kept_templates() -> Iterator[None]:
+    """dbt's Jinja templates compiled once and kept beside the parse cache, not compiled in every process.
+
+    dbt compiles each macro it calls (once per process) and the SQL of every node it runs, a test's
+    `{{ test_unique(**_dbt_generic_test_kwargs) }}` once per test, from Jinja source to Python code:
+    profiled in a sample build's dbt worker, ~3 s of its threads' Python for 913 templates. Jinja's own
+    bytecode cache serves only templates from a loader, and dbt compiles from strings, so `Environment.
+    compile` is wrapped for the run's duration: the code of a source is looked up first in this process,
+    then in one file per installed Python, dbt and Jinja (`marshal`ed code, as Python keeps its own
+    bytecode), under the source and everything in the environment that Jinja's compiler reads (its
+    class, extensions, delimiters, whitespace options, filters and tests, finalize and autoescape). Jinja
+    compiles the same source the same way every time, so the kept code is what it would build; the
+    rendering itself is dbt's, unchanged. A file that is missing, unreadable or of other packages only
+    costs the compiling, as before; new code is written atomically for the next process, and a file past
+    `_KEPT_TEMPLATES_MAX` entries is started again with this process's own. DBT_MACRO_DEBUGGING (dbt's
+    compiled-source debugging) turns it off. Measured on the sample, three interleaved pairs of next
+    builds: 13.9 / 15.3 / 12.6 s against 16.4 / 16.4 / 15.4 s (dbt's stage 9.0 / 9.7 / 8.2 s against 10.7 /
+    11.3 / 10.6 s); the file held 913 templates, 2.3 MB, read in 5 ms."""
+    cache = _parse_cache()
+    if cache is None or os.environ.get("DBT_MACRO_DEBUGGING"):
+        yield
+        return
+    import marshal
+
+    import jinja2
+
+    real = jinja2.Environment.compile
+    path = cache / f"jinja-{_templates_key()}.marshal"
+    try:
+        kept = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        kept = {}
+    if not isinstance(kept, dict):
+        kept = {}
+    known = len(kept)
+    mine: dict[str, Any] = {}
+
+    def compile(  # noqa: A001 (Jinja's name)
+        self: Any,
+        source: Any,
+        name: Any = None,
+        filename: Any = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
+        if raw or not isinstance(source, str):
+            return real(self, source, name, filename, raw, defer_init)
+        key = _template_key(self, source, name, filename, defer_init)
+        code = mine.get(key)
+        if code is None:
+            blob = kept.get(key)
+            if isinstance(blob, bytes):
+                with contextlib.suppress(ValueError, EOFError, TypeError):
+                    code = marshal.loads(blob)
+            if not isinstance(code, types.CodeType):
+                code = real(self, source, name, filename, raw, defer_init)
+                with contextlib.suppress(ValueError):
+                    kept[key] = marshal.dumps(code)
+            mine[key] = code
+        return code
+
+    jinja2.Environment.compile = compile
+    try:
+        yield
+    finally:
+        jinja2.Environment.compile = real
+        if len(kept) > known:
+            if len(kept) > _KEPT_TEMPLATES_MAX:  # sources edited away pile up: keep what this process used
+                kept = {k: v for k, v in kept.items() if k in mine}
+            with contextlib.suppress(OSError):  # the next process compiles them again
+                cache.mkdir(parents=True, exist_ok=True)
+                _replace_atomically(path, lambda part: part.write_bytes(marshal.dumps(kept)))
+
+
+_KEPT_TEMPLATES_MAX = 5000  # ~12 MB of code; this project's build uses ~900
+
+
+def _templates_key() -> str:
+    import platform
+    import sys
+    from importlib.metadata import version
+
+    parts = [
+        platform.python_version(),
+        sys.implementation.cache_tag or "",
+        *(version(p) for p in ("dbt-core", "dbt-common", "jinja2")),
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def _template_key(env: Any, source: str, name: object, filename: object, defer_init: bool) -> str:
+    """The source and what Jinja's lexer, parser and code generator read from the environment."""
+    settings = (
+        _qualname(type(env)),
+        _qualname(env.code_generator_class),
+        sorted(env.extensions),
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        env.optimized,
+        env.is_async,
+        _qualname(env.autoescape),
+        _qualname(env.finalize),
+        # the code passes a filter or test its context, eval context or environment as its marker says
+        sorted((n, repr(getattr(f, "jinja_pass_arg", None))) for n, f in env.filters.items()),
+        sorted((n, repr(getattr(f, "jinja_pass_arg", None))) for n, f in env.tests.items()),
+        name,
+        filename,
+        defer_init,
+    )
+    digest = hashlib.sha256(repr(settings).encode())
+    digest.update(b"\0")
+    digest.update(source.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _qualname(value: object) -> object:
+    if callable(value):
+        return (
+            f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
+        )
+    return value
 
 
 def _packages_key() -> str:

@@ -145,6 +145,69 @@ def test_dbt_json_schemas_are_kept_for_the_next_process_and_check_as_dbt_builds_
     assert not kept.exists()
 
 
+def test_dbt_templates_are_compiled_once_for_the_next_process_and_render_as_jinja_compiles_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+    from dbt_common.clients.jinja import get_template
+
+    from pipeline import dbt as pipeline_dbt
+
+    monkeypatch.setenv("DBT_PARSE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("DBT_MACRO_DEBUGGING", raising=False)
+    real = jinja2.Environment.compile
+    source = "{% set twice = word ~ word %}{% for c in [twice] %}{{ c | upper }}{% endfor %}{{ 1 + 1 }}"
+
+    def render(native: bool = False) -> object:
+        return get_template(source, {}, native=native).render({"word": "ab"})
+
+    expected, expected_native = render(), render(native=True)
+    assert (expected, expected_native) == ("ABAB2", "ABAB2")
+    with pipeline_dbt._kept_templates():
+        assert jinja2.Environment.compile is not real
+        assert render() == expected
+        # the code is Jinja's for that environment: dbt's native one compiles the same source to other code
+        text, native = (get_template("", {}, native=n).environment for n in (False, True))
+        for env in (text, native, text):
+            assert env.compile(source) == real(env, source)
+        assert text.compile(source) != native.compile(source)
+    assert jinja2.Environment.compile is real, "Jinja's own is back after the run"
+    [kept] = tmp_path.glob("jinja-*.marshal")
+
+    # the next process compiles nothing it has kept, and renders the same
+    def never(self: object, source: object, *args: object, **kwargs: object) -> object:
+        raise AssertionError(f"{source!r} was compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", never)
+    with pipeline_dbt._kept_templates():
+        assert render() == expected
+        assert render(native=True) == expected_native
+    monkeypatch.setattr(jinja2.Environment, "compile", real)
+
+    # a template with an error is still Jinja's error, and nothing is kept for it
+    with pipeline_dbt._kept_templates(), pytest.raises(jinja2.TemplateSyntaxError):
+        jinja2.Environment().from_string("{% if %}")
+    # a file that cannot be read costs the compiling, never the run, and is written whole again
+    kept.write_bytes(b"not marshal")
+    with pipeline_dbt._kept_templates():
+        assert render() == expected
+    assert kept.stat().st_size > 100
+    # past the limit, the file keeps only what this process used
+    monkeypatch.setattr(pipeline_dbt, "_KEPT_TEMPLATES_MAX", 1)
+    with pipeline_dbt._kept_templates():
+        assert get_template("{{ 2 + 2 }}", {}).render({}) == "4"
+    import marshal
+
+    assert len(marshal.loads(kept.read_bytes())) == 1
+    # DBT_PARSE_CACHE_DIR=0 keeps nothing
+    monkeypatch.setenv("DBT_PARSE_CACHE_DIR", "0")
+    kept.unlink()
+    with pipeline_dbt._kept_templates():
+        assert jinja2.Environment.compile is real
+        assert render() == expected
+    assert not kept.exists()
+
+
 def test_a_worker_that_dies_is_an_error_naming_its_exit_code_and_the_log(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
