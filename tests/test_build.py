@@ -258,21 +258,48 @@ def test_the_snapshot_is_published_with_the_run_or_not_at_all(tmp_path: Path, mo
     run(1)
     assert _newest(live, "select v from t") == _newest(snapshot, "select v from t") == 1
 
-    copyfile = shutil.copyfile
+    copy_file = warehouse.copy_file
 
     def disk_full(src: Path, dst: Path) -> object:  # the disk fills up while the snapshot is written
         if Path(dst).name.startswith(snapshot.name):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return copyfile(src, dst)
+        return copy_file(src, dst)
 
     with monkeypatch.context() as m:
-        m.setattr(warehouse.shutil, "copyfile", disk_full)
+        m.setattr(warehouse, "copy_file", disk_full)
         with pytest.raises(WarehouseError, match=r"snapshot .*No space left.*nothing was published"):
             run(2)
     assert _newest(live, "select v from t") == _newest(snapshot, "select v from t") == 1
     run(3, snapshot_on=False)
     assert _newest(live, "select v from t") == 3 and not snapshot.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["edreflect.duckdb"]
+
+
+@pytest.mark.parametrize("size", [0, 4096, 3 * 65536, 3 * 65536 + 123, 100_001])
+def test_a_warehouse_copy_is_the_same_bytes_written_directly_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """Copies (the snapshot, the copy `send` works on) are written around the page cache where the file
+    system allows it, buffered where it refuses (EINVAL on open) or for a tail that is not a whole block."""
+    from pipeline import warehouse
+
+    monkeypatch.setattr(warehouse, "_COPY_CHUNK", 65536)  # several chunks without a large file
+    source = tmp_path / "source.duckdb"
+    source.write_bytes(os.urandom(size))
+    warehouse.copy_file(source, tmp_path / "direct.duckdb")
+    assert (tmp_path / "direct.duckdb").read_bytes() == source.read_bytes()
+
+    real_open = os.open
+
+    def refuses_direct(path: object, flags: int, *args: object) -> int:
+        if flags & getattr(os, "O_DIRECT", 0):
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(warehouse.os, "open", refuses_direct)
+    (tmp_path / "buffered.duckdb").write_bytes(b"an older, longer file " * 10_000)
+    warehouse.copy_file(source, tmp_path / "buffered.duckdb")
+    assert (tmp_path / "buffered.duckdb").read_bytes() == source.read_bytes()
 
 
 def test_a_real_product_without_district_id_fails_before_loading(tmp_path: Path) -> None:
