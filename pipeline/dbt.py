@@ -717,10 +717,23 @@ def _templates_key() -> str:
 
 def _template_key(env: Any, source: str, name: object, filename: object, defer_init: bool) -> str:
     """The source and what Jinja's lexer, parser and code generator read from the environment."""
+    digest = hashlib.sha256(_environment_key(env).encode())
+    digest.update(repr((name, filename, defer_init)).encode())
+    digest.update(b"\0")
+    digest.update(source.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+_ENVIRONMENT_KEYS: dict[tuple, str] = {}  # what an environment's settings are, by the objects that set them
+
+
+def _environment_key(env: Any) -> str:
+    """What Jinja's lexer, parser and code generator read from `env`, as text the next process finds the
+    same; worked out once per set of settings (dbt makes an environment for every template it compiles)."""
     settings = (
-        _qualname(type(env)),
-        _qualname(env.code_generator_class),
-        sorted(env.extensions),
+        type(env),
+        env.code_generator_class,
+        tuple(env.extensions),
         env.block_start_string,
         env.block_end_string,
         env.variable_start_string,
@@ -735,19 +748,32 @@ def _template_key(env: Any, source: str, name: object, filename: object, defer_i
         env.keep_trailing_newline,
         env.optimized,
         env.is_async,
-        _qualname(env.autoescape),
-        _qualname(env.finalize),
-        # the code passes a filter or test its context, eval context or environment as its marker says
-        sorted((n, repr(getattr(f, "jinja_pass_arg", None))) for n, f in env.filters.items()),
-        sorted((n, repr(getattr(f, "jinja_pass_arg", None))) for n, f in env.tests.items()),
-        name,
-        filename,
-        defer_init,
+        env.autoescape,
+        env.finalize,
     )
-    digest = hashlib.sha256(repr(settings).encode())
-    digest.update(b"\0")
-    digest.update(source.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+    try:
+        identity: tuple | None = (*settings, frozenset(env.filters.items()), frozenset(env.tests.items()))
+        known = _ENVIRONMENT_KEYS.get(identity)  # type: ignore[arg-type]
+    except TypeError:  # a filter or test that cannot be hashed: worked out every time
+        identity = known = None
+    if known is not None:
+        return known
+    text = repr(
+        (
+            *[_qualname(value) for value in settings[:2]],
+            sorted(env.extensions),
+            *settings[3:17],
+            *[_qualname(value) for value in settings[17:]],
+            # the code passes a filter or test its context, eval context or environment as its marker says
+            sorted((n, repr(getattr(f, "jinja_pass_arg", None))) for n, f in env.filters.items()),
+            sorted((n, repr(getattr(f, "jinja_pass_arg", None))) for n, f in env.tests.items()),
+        )
+    )
+    if identity is not None:
+        if len(_ENVIRONMENT_KEYS) >= 64:  # environments whose filters are made anew each time
+            _ENVIRONMENT_KEYS.clear()
+        _ENVIRONMENT_KEYS[identity] = text
+    return text
 
 
 def _qualname(value: object) -> object:
