@@ -238,7 +238,20 @@ def _duplicates(
 ) -> tuple[int, str | None, list[tuple[int, str | None]]]:
     """Exact duplicate rows (every contract column equal), and for each key the rows that share it with
     different content, in one pass: rows are grouped by their content first, so exact copies of a row
-    never count as a key conflict."""
+    never count as a key conflict.
+
+    Two rows that are exact copies share every key as well, so a table where no key repeats (a value of
+    its key columns, NULLs as equal, on two rows) has neither: that is asked first, of the key columns
+    alone, and the grouping by every column (the 4 KB `data` texts included) runs only for a table where
+    a key repeats. On the 1 GB product the grouping of all 87 tables took 7.1 s of the raw checks' 8 s."""
+    if keys and not _a_key_repeats(con, rel, keys):
+        return 0, None, [(0, None) for _ in keys]
+    return _grouped_duplicates(con, rel, content, keys)
+
+
+def _grouped_duplicates(
+    con: duckdb.DuckDBPyConnection, rel: str, content: list[str], keys: list[list[str]]
+) -> tuple[int, str | None, list[tuple[int, str | None]]]:
     grouped = ", ".join(q(c) for c in dict.fromkeys([*content, *(k for key in keys for k in key)]))
     # each group keeps its first three lines (`min(x, 3)`, ascending), all an example shows: a list of every
     # line of every group cost 0.4 s of 5 s and its memory on the 1 GB product, for the same findings
@@ -270,6 +283,14 @@ def _duplicates(
     ).fetchone()
     conflicts = [(int(r["rows"]), join_examples(r["examples"])) for r in res[2:]]
     return int(res[0]), join_examples(res[1]), conflicts
+
+
+def _a_key_repeats(con: duckdb.DuckDBPyConnection, rel: str, keys: list[list[str]]) -> bool:
+    repeats = " or ".join(
+        f"exists (select 1 from {rel} group by {', '.join(q(k) for k in key)} having count(*) > 1)"
+        for key in keys
+    )
+    return bool(con.execute(f"select {repeats}").fetchone()[0])
 
 
 def collect(con: duckdb.DuckDBPyConnection) -> tuple[list[Finding], dict[str, object]]:

@@ -173,6 +173,36 @@ def test_exact_duplicate_rows_are_a_warning(copy: config.Settings, tmp_path: Pat
     assert warning.examples.startswith("users/users.roles.csv: lines 2, 1002")
 
 
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([], (0, 0, 0)),
+        ([("a", None, "x"), ("b", None, "y")], (0, 0, 0)),  # nothing repeats
+        ([("a", None, "x"), ("a", None, "x"), ("b", None, "y")], (1, 0, 0)),  # an exact copy
+        ([("a", None, "x"), ("a", None, "z")], (0, 2, 0)),  # an id with other content
+        ([(None, None, "x"), (None, None, "x"), (None, None, "w")], (1, 0, 0)),  # no ids, one row copied
+        ([("a", "p", "x"), ("b", "p", "x"), ("c", "q", "x")], (0, 0, 2)),  # the second key repeats
+        ([(None, "p", "x"), ("a", "p", "x")], (0, 0, 2)),  # the second key repeats, one row without an id
+    ],
+)
+def test_the_duplicate_checks_ask_the_keys_first_and_find_what_the_grouping_finds(
+    rows: list, expected: tuple
+) -> None:
+    """The raw duplicate checks group every column only for a table where a key repeats: the answer is
+    the full grouping's whatever the rows (exact copies, conflicts, NULL keys, either key)."""
+    from expectations import raw
+
+    con = duckdb.connect()
+    con.execute('create table t ("_id" varchar, "_parentId" varchar, v varchar, _source_line bigint)')
+    for line, row in enumerate(rows, 2):
+        con.execute("insert into t values (?, ?, ?, ?)", [*row, line])
+    content, keys = ["_id", "_parentId", "v"], [["_id"], ["_parentId"]]
+    for asked in (keys, keys[:1], []):
+        assert raw._duplicates(con, "t", content, asked) == raw._grouped_duplicates(con, "t", content, asked)
+    exact, _, conflicts = raw._duplicates(con, "t", content, keys)
+    assert (exact, *(n for n, _ in conflicts)) == expected
+
+
 def _staging_failures(copy: config.Settings, tmp_path: Path, *models: str) -> list:
     """dbt rebuilds the broken copy's staging `models` with their tests (a file group's tests check all
     its models), then the staging suite: its dbt test findings."""
