@@ -592,7 +592,7 @@ def _kept_json_schemas() -> Iterator[None]:
     from dbt_common.dataclass_schema import dbtClassMixin
 
     real = dbtClassMixin.__dict__["json_schema"]
-    path = cache / f"json-schemas-{_packages_key()}.json"
+    path = cache / f"json-schemas-{_packages_key('mashumaro')}.json"
     try:
         kept: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -652,7 +652,7 @@ def _kept_templates() -> Iterator[None]:
     import jinja2
 
     real = jinja2.Environment.compile
-    path = cache / f"jinja-{_templates_key()}.marshal"
+    path = cache / f"jinja-{_packages_key('jinja2')}.marshal"
     try:
         kept = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
@@ -700,19 +700,6 @@ def _kept_templates() -> Iterator[None]:
 
 
 _KEPT_TEMPLATES_MAX = 5000  # ~12 MB of code; this project's build uses ~900
-
-
-def _templates_key() -> str:
-    import platform
-    import sys
-    from importlib.metadata import version
-
-    parts = [
-        platform.python_version(),
-        sys.implementation.cache_tag or "",
-        *(version(p) for p in ("dbt-core", "dbt-common", "jinja2")),
-    ]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def _template_key(env: Any, source: str, name: object, filename: object, defer_init: bool) -> str:
@@ -784,11 +771,18 @@ def _qualname(value: object) -> object:
     return value
 
 
-def _packages_key() -> str:
+def _packages_key(*packages: str) -> str:
+    """A cache file's key: the Python (version and bytecode tag), dbt-core, dbt-common and `packages`, the
+    installed versions of what makes what the file keeps."""
     import platform
+    import sys
     from importlib.metadata import version
 
-    parts = [platform.python_version(), *(version(p) for p in ("dbt-core", "dbt-common", "mashumaro"))]
+    parts = [
+        platform.python_version(),
+        sys.implementation.cache_tag or "",
+        *(version(p) for p in ("dbt-core", "dbt-common", *packages)),
+    ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 

@@ -57,11 +57,8 @@ def reading(warehouse: Path) -> Iterator[Callable[..., list[tuple]]]:
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse))
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    with reading(warehouse) as read:
+        return read(sql)
 
 
 def scalar(warehouse: Path, sql: str) -> object:

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import jsonschema
 import pytest
+from _marts import query, scalar
 from _pipeline import run_pipeline
 
 from extract import contract
@@ -67,7 +68,7 @@ def test_build_on_the_embedded_sample_lands_models_and_exports(first_build) -> N
     assert users == raw_users > 0  # every user lands in the mart, deleted ones flagged
     # the SQL consumers' read-only copy holds the same build
     snapshot = tmp / "warehouse" / "edreflect.snapshot.duckdb"
-    assert _newest(snapshot, "select count(*) from marts.dim_users") == users
+    assert scalar(snapshot, "select count(*) from marts.dim_users") == users
     assert snapshot.stat().st_mode & 0o777 == 0o444
 
     summary = json.loads((tmp / "edfi" / "summary.json").read_text())
@@ -175,8 +176,8 @@ def test_second_build_keeps_what_was_never_sent(first_build) -> None:
         reader.close()
         consumer.close()
     # a new connection to the snapshot sees the second build, read-only
-    second_load = _newest(warehouse, newest_load)
-    assert second_load != first_load and _newest(snapshot, newest_load) == second_load
+    second_load = scalar(warehouse, newest_load)
+    assert second_load != first_load and scalar(snapshot, newest_load) == second_load
     assert snapshot.stat().st_mode & 0o777 == 0o444
     after = {p.relative_to(tmp / "edfi"): p.read_bytes() for p in (tmp / "edfi").rglob("*") if p.is_file()}
     assert after == before
@@ -195,11 +196,7 @@ def test_second_build_keeps_what_was_never_sent(first_build) -> None:
 
 
 def _relations(path: Path) -> set[tuple[str, str]]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
-    finally:
-        con.close()
+    return set(query(path, "select table_schema, table_name from information_schema.tables"))
 
 
 def test_a_build_drops_the_last_builds_models_in_its_copy_and_nothing_else(
@@ -230,14 +227,6 @@ def test_a_build_drops_the_last_builds_models_in_its_copy_and_nothing_else(
     assert {"raw", "edfi_state", "quality"} <= {schema for schema, _ in after}
 
 
-def _newest(path: Path, sql: str) -> object:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchone()[0]
-    finally:
-        con.close()
-
-
 def test_the_snapshot_is_published_with_the_run_or_not_at_all(tmp_path: Path, monkeypatch) -> None:
     """The consumers' snapshot follows each published run; a run that cannot write it publishes nothing;
     WAREHOUSE_SNAPSHOT=0 removes the stale one instead of leaving it looking current."""
@@ -256,7 +245,7 @@ def test_the_snapshot_is_published_with_the_run_or_not_at_all(tmp_path: Path, mo
             ws.publish()
 
     run(1)
-    assert _newest(live, "select v from t") == _newest(snapshot, "select v from t") == 1
+    assert scalar(live, "select v from t") == scalar(snapshot, "select v from t") == 1
 
     copy_file = warehouse.copy_file
 
@@ -269,9 +258,9 @@ def test_the_snapshot_is_published_with_the_run_or_not_at_all(tmp_path: Path, mo
         m.setattr(warehouse, "copy_file", disk_full)
         with pytest.raises(WarehouseError, match=r"snapshot .*No space left.*nothing was published"):
             run(2)
-    assert _newest(live, "select v from t") == _newest(snapshot, "select v from t") == 1
+    assert scalar(live, "select v from t") == scalar(snapshot, "select v from t") == 1
     run(3, snapshot_on=False)
-    assert _newest(live, "select v from t") == 3 and not snapshot.exists()
+    assert scalar(live, "select v from t") == 3 and not snapshot.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["edreflect.duckdb"]
 
 
