@@ -30,7 +30,9 @@ How it stays both fast and honest:
   record; the encoding is the file's, and quarantining the rows with accents would drop people silently).
 - NUL bytes are valid UTF-8, so DuckDB lands them: the scan finds them (a cheap reduction per window) and
   quarantines their records naming the column.
-- The whole load is one transaction: on any error the warehouse keeps its previous good state.
+- The whole load is one transaction: on any error the warehouse keeps its previous good state. Files land
+  largest first (`_largest_first`: a large file landed late in the transaction is several times slower);
+  the manifest keeps the contract's order.
 
 The byte scan and the header check are `extract.scan`; this module plans the load, lands each file with
 DuckDB and keeps the manifests.
@@ -459,6 +461,20 @@ def _scan_readable(path: Path, rel: str, find_lone_cr: bool = False) -> FileScan
         raise LoadError(f"{rel}: cannot read the file: {exc.strerror or exc}") from None
 
 
+def _largest_first(plan: list[tuple[Table, Path | None]]) -> list[tuple[Table, Path | None]]:
+    """The plan with its largest files first. Measured on the 1 GB product (four loads in each order): a
+    large file landed late in the load's transaction took DuckDB 3.6-7.0 s (the 277 MB
+    `snapshots.activityWorks.csv`), landed first 1.4-1.9 s; the whole load 16.3-20.9 s against 18.9-24.8 s."""
+
+    def size(entry: tuple[Table, Path | None]) -> int:
+        try:
+            return 0 if entry[1] is None else entry[1].stat().st_size
+        except OSError:  # gone since the plan was made: its scan says so
+            return 0
+
+    return sorted(plan, key=size, reverse=True)  # stable: equal sizes keep the contract's order
+
+
 def _scans(plan: list[tuple[Table, Path | None]], pool: ThreadPoolExecutor) -> Iterator[FileScan | None]:
     """Scan files a little ahead of DuckDB (numpy and DuckDB both release the GIL)."""
     pending: list[Future[FileScan] | None] = []
@@ -492,13 +508,16 @@ def load_product(product_dir: Path, warehouse: Path, load_id: str | None = None)
         con.execute("set enable_progress_bar = false")
         con.execute("begin transaction")
         _ensure_meta(con)
-        manifest: list[object] = []
+        rows: dict[str, list[object]] = {}
+        landing = _largest_first(plan)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-scan") as pool:
-            for (t, path), scan in zip(plan, _scans(plan, pool), strict=True):
+            for (t, path), scan in zip(landing, _scans(landing, pool), strict=True):
                 current = f"{t.relative_path}: "
-                manifest += _load_one(con, t, path, scan, load_id, loaded_at, result)
+                rows[t.name] = _load_one(con, t, path, scan, load_id, loaded_at, result)
         current = ""
-        con.execute(_insert_sql("_loads", len(plan)), manifest)
+        # the manifest and the result in the contract's order, whatever the landing order
+        con.execute(_insert_sql("_loads", len(plan)), [v for t, _ in plan for v in rows[t.name]])
+        result.tables = {t.name: result.tables[t.name] for t, _ in plan}
         unknown = _unknown_files(product_dir)
         if unknown:
             con.executemany(

@@ -93,6 +93,29 @@ def test_example_product_lands_every_table_with_counts_matching_the_files(produc
     ]
 
 
+def test_files_land_largest_first_and_the_manifest_keeps_the_contract_order(
+    product: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    write_reports(product, *(report_row(i, "R" * 2000) for i in range(50)))  # the largest file now
+    from extract import load
+
+    landed: list[str] = []
+    land_file = load._land_file
+
+    def recording(con, table, *args, **kwargs):
+        landed.append(table.relative_path)
+        return land_file(con, table, *args, **kwargs)
+
+    monkeypatch.setattr(load, "_land_file", recording)
+    res = load_product(product, warehouse, load_id="L1")
+    sizes = [(product / rel).stat().st_size for rel in landed]
+    assert landed[0] == REPORTS and sizes == sorted(sizes, reverse=True) and len(landed) == 87
+    order = [t.name for t in contract.tables()]
+    assert list(res.tables) == order and res.tables["groups.reports"] == 50
+    in_manifest = rows(warehouse, "select table_name from raw._loads where load_id = 'L1' order by rowid")
+    assert [r[0] for r in in_manifest] == order
+
+
 def test_bom_is_not_part_of_the_first_column_and_lines_are_physical(product: Path, warehouse: Path):
     assert (product / "users/users.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     load_product(product, warehouse, load_id="L1")
