@@ -2,6 +2,12 @@
     One row per work captured in a snapshot. `snapshots.activityWorks` and `snapshots.indexes` are parallel
     lists (contract section 7): position n of one matches position n of the other, so they are joined on
     (snapshot, position). A full outer join keeps a position delivered in only one of the two lists.
+
+    A view (a table on Spark, whose marts checks read each model's Parquet files after dbt has ended): `data`,
+    the captured work as JSON, is a quarter of the delivery's bytes (261 MB of the 1 GB product), and a table
+    would be its third copy after raw and staging. Measured on the 1 GB product (dbt alone, five interleaved
+    pairs): dbt's run 43.1 s against 48.6 s on average, 0.4 GB less written, a 1.35 GB warehouse instead of
+    1.49 GB. Its key is tested (column_rules): dbt applies no constraint to a view. Set in dbt_project.yml.
 -#}
 
 with
