@@ -331,9 +331,9 @@ def add_build_ratio(r: dict[str, Any], product: Product, work: Path, timeout: fl
     part's median when it ran for this size; else one bare load now."""
     b = r["build"]
     beside = [x["seconds"] for x in b.get("bare_beside", [])]
-    runs = [("build", b, beside[0:2])] + ([("again", b["again"], beside[1:3])] if "again" in b else [])
+    runs = [(b, beside[0:2])] + ([(b["again"], beside[1:3])] if "again" in b else [])
     bare = r.get("load", {}).get("bare_load", {})
-    for _, row, pair in runs:
+    for row, pair in runs:
         if len(pair) == 2 and None not in pair:
             row["bare_load"] = {
                 "seconds": sum(pair) / 2,
