@@ -211,6 +211,19 @@ def _dl_row(m: Measured, got: int, expected: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- load
+def _measured_load(task: str, product: Product, work: Path, timeout: float) -> dict[str, Any]:
+    """One run of `task` (`load` or `bare_load`) of the product's files into a new warehouse."""
+    wh_dir = _fresh(work / f"wh-{task}")
+    args = {"product": str(product.path), "warehouse": str(wh_dir / "w.duckdb")}
+    m = run_child(task, args, _base_env(), work, timeout)
+    row: dict[str, Any] = {"ok": m.ok, "seconds": m.seconds, "peak_bytes": m.peak_bytes}
+    row.update({k: m.child[k] for k in ("rows_landed", "rows_rejected", "files") if k in m.child})
+    if not m.ok:
+        row["error"] = m.child.get("error", m.stderr_tail[-400:])
+    shutil.rmtree(wh_dir, ignore_errors=True)
+    return row
+
+
 def bench_load(product: Product, work: Path, timeout: float, repeat: int) -> dict[str, Any]:
     """Bare DuckDB and the raw layer `repeat` times each, alternating; the median run of each."""
     samples: dict[str, list[dict[str, Any]]] = {"bare_load": [], "load": []}
@@ -218,15 +231,7 @@ def bench_load(product: Product, work: Path, timeout: float, repeat: int) -> dic
     for i in range(repeat):
         tasks = ("bare_load", "load") if i % 2 == 0 else ("load", "bare_load")
         for task in tasks:
-            wh_dir = _fresh(work / f"wh-{task}")
-            args = {"product": str(product.path), "warehouse": str(wh_dir / "w.duckdb")}
-            m = run_child(task, args, _base_env(), work, timeout)
-            row: dict[str, Any] = {"ok": m.ok, "seconds": m.seconds, "peak_bytes": m.peak_bytes}
-            row.update({k: m.child[k] for k in ("rows_landed", "rows_rejected", "files") if k in m.child})
-            if not m.ok:
-                row["error"] = m.child.get("error", m.stderr_tail[-400:])
-            samples[task].append(row)
-            shutil.rmtree(wh_dir, ignore_errors=True)
+            samples[task].append(_measured_load(task, product, work, timeout))
     out: dict[str, Any] = {task: _median(rows) for task, rows in samples.items()}
     if out["load"]["ok"] and out["bare_load"]["ok"]:
         out["ratio"] = out["load"]["seconds"] / out["bare_load"]["seconds"]
@@ -314,14 +319,8 @@ def bench_build(
 def bare_reference(product: Product, work: Path, timeout: float) -> dict[str, Any]:
     """One bare DuckDB `read_csv` of the product's files on a new warehouse: the build ratio's reference."""
     _warm(product.path)
-    wh_dir = _fresh(work / "wh-bare_load")
-    args = {"product": str(product.path), "warehouse": str(wh_dir / "w.duckdb")}
-    m = run_child("bare_load", args, _base_env(), work, timeout)
-    shutil.rmtree(wh_dir, ignore_errors=True)
-    out: dict[str, Any] = {"ok": m.ok, "seconds": m.seconds if m.ok else None}
-    if not m.ok:
-        out["error"] = m.child.get("error", m.stderr_tail[-400:])
-    return out
+    row = _measured_load("bare_load", product, work, timeout)
+    return row if row["ok"] else row | {"seconds": None}
 
 
 def add_build_ratio(r: dict[str, Any], product: Product, work: Path, timeout: float) -> None:
