@@ -46,15 +46,15 @@ class RunSummary:
     strict: bool = False  # STRICT=1: every warning is an error
 
     def warn(self, message: str) -> None:
-        """A warning is listed at the end of the run, not only counted. With STRICT=1 it is an error: the
-        run stops at the first one, before anything is published."""
+        """A warning is listed once, at the end of the run (after the stages' progress lines, before the
+        summary table), not only counted. With STRICT=1 it is an error: the run stops at the first one,
+        before anything is published."""
         self.warnings.append(message)
         if self.strict:
             raise PipelineError(
                 f"STRICT=1 makes every warning an error, and this run stopped at its first one (nothing was "
                 f"published):\n  {message}\nFix it, or run without STRICT to publish with warnings."
             )
-        console.print(f"[yellow]warning: {message}")
 
     @contextlib.contextmanager
     def timed(self, name: str, unit: str = "") -> Iterator[Stage]:
@@ -67,6 +67,8 @@ class RunSummary:
             self.stages[name] = time.perf_counter() - t0
 
     def render(self) -> None:
+        for w in self.warnings:
+            console.print(f"[yellow]warning: {w}")
         table = RichTable(title="edreflect-edfi build summary")
         table.add_column("what")
         table.add_column("value", justify="right")
@@ -76,8 +78,6 @@ class RunSummary:
             table.add_row(f"time: {k}", f"{v:.1f} s")
         table.add_row("time: total", f"{sum(self.stages.values()):.1f} s")
         console.print(table)
-        for w in self.warnings:
-            console.print(f"[yellow]warning: {w}")
 
 
 def resolve_product(settings: Settings, summary: RunSummary) -> Path:

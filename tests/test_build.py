@@ -117,6 +117,14 @@ def test_build_output_is_short_and_the_dbt_log_has_every_node(first_build) -> No
     assert not _python_said(proc.stderr)
     for stage in ("load raw", "validate raw", "dbt build", "validate staging", "render Ed-Fi", "publish"):
         assert re.search(rf"(?m)^✓ {stage} ", proc.stderr), f"no progress line for {stage!r}"
+    # the warnings (the sample has unmapped group categories) once each, after the last stage's line and
+    # before the summary table
+    warnings = [m for m in re.finditer(r"(?m)^warning: (.{30})", proc.stderr)]
+    assert warnings, "the sample's build warns of its unmapped categories"
+    assert len({m.group(1) for m in warnings}) == len(warnings), f"a warning printed twice:\n{proc.stderr}"
+    last_stage = max(m.start() for m in re.finditer(r"(?m)^✓ ", proc.stderr))
+    table = proc.stderr.index("build summary")
+    assert all(last_stage < m.start() < table for m in warnings), proc.stderr[-3000:]
 
     dbt_log = _dbt_log(proc.stderr)
     warehouse = tmp / "warehouse" / "edreflect.duckdb"
