@@ -1,6 +1,6 @@
 """Marts layer suite: the results of dbt's tests on the marts, and what they do not express.
 
-dbt owns the rules on the marts (model contracts with primary keys, which DuckDB enforces, and the
+dbt owns the rules on the marts (model contracts with primary keys, checked as each mart is built, and the
 singular tests under tests/dbt/marts): this suite reads their results (`dbt_results`) instead of
 re-running them. It adds, per mart (the models dbt's manifest places in the `marts` schema, else the
 tables found there), that the mart exists and its volume and newest `updated_at` against the previous
