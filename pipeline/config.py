@@ -428,6 +428,21 @@ def _check_folder(p: _Problems, name: str, raw: str, path: Path, what: str) -> N
         p.add(f"{shown}: {problem} ({what}); {fix}")
 
 
+_SQL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DUCKDB_DATABASES = ("memory", "system", "temp")  # the names DuckDB gives its own databases
+
+
+def _taken_database_names() -> set[str]:
+    """Names a warehouse's database cannot have: DuckDB's own databases and its reserved words."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        reserved = con.execute(
+            "select keyword_name from duckdb_keywords() where keyword_category = 'reserved'"
+        )
+        return {*_DUCKDB_DATABASES, *(word.lower() for (word,) in reserved.fetchall())}
+
+
 def _check_warehouse(p: _Problems, raw: str, path: Path) -> None:
     shown = _show("WAREHOUSE", raw, path)
     fix = (
@@ -436,6 +451,18 @@ def _check_warehouse(p: _Problems, raw: str, path: Path) -> None:
     )
     if raw.endswith(("/", os.sep)) or path.is_dir():
         p.add(f"{shown} is a folder: WAREHOUSE is the DuckDB file itself; {fix}")
+        return
+    # the file's name before its first dot names its database in SQL, under which dbt and the loader attach
+    # it (profiles.yml, extract/load.py): a plain name, as analysts type it unquoted
+    from extract.load import catalog_name
+
+    database = catalog_name(path)
+    if not _SQL_NAME.fullmatch(database) or database.lower() in _taken_database_names():
+        p.add(
+            f"{shown}: the file name before its first dot ({database!r}) names the warehouse's database in "
+            "SQL and must be a plain name: letters, digits and underscores, not starting with a digit, "
+            f"neither {', '.join(_DUCKDB_DATABASES)} nor a reserved SQL word; {fix}"
+        )
         return
     if path.exists():
         if not path.is_file():

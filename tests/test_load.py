@@ -116,6 +116,35 @@ def test_files_land_largest_first_and_the_manifest_keeps_the_contract_order(
     assert [r[0] for r in in_manifest] == order
 
 
+def test_tables_are_written_in_row_groups_of_the_loaders_size_and_dbt_attaches_alike(
+    product: Path, warehouse: Path
+):
+    """A table of more rows than ROW_GROUP_SIZE is written in row groups of that size (compressed as the
+    statement writes them, not at the commit's checkpoint: extract/load.py says why); DuckDB's default
+    would keep these 40,000 rows in one. dbt's profile attaches the warehouse with the same option."""
+    from extract.load import ROW_GROUP_SIZE
+
+    n = 40_000
+    assert ROW_GROUP_SIZE < n < 122_880
+    write_reports(product, *(report_row(i) for i in range(n)))
+    load_product(product, warehouse, load_id="L1")
+    groups = rows(
+        warehouse,
+        "select row_group_id, max(count) from pragma_storage_info('raw.groups__reports') "
+        "where column_name = '_index' group by all order by 1",
+    )
+    assert [c for _, c in groups] == [ROW_GROUP_SIZE, n - ROW_GROUP_SIZE]
+    assert rows(warehouse, "select count(*), count(distinct _source_line) from raw.groups__reports") == [
+        (n, n)
+    ]
+
+    import yaml
+
+    profile = yaml.safe_load((contract.PROJECT_ROOT / "profiles.yml").read_text())
+    (attached,) = profile["edreflect_edfi"]["outputs"]["duckdb"]["attach"]
+    assert attached["options"] == {"row_group_size": ROW_GROUP_SIZE}
+
+
 def test_bom_is_not_part_of_the_first_column_and_lines_are_physical(product: Path, warehouse: Path):
     assert (product / "users/users.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     load_product(product, warehouse, load_id="L1")

@@ -328,6 +328,11 @@ BAD_ENVS = {
         "invalid port",
     ),
     "warehouse is a folder": ({"WAREHOUSE": "{tmp}"}, "is a folder"),
+    "warehouse named with a dash": (
+        {"WAREHOUSE": "{tmp}/warehouse/district-42.duckdb"},
+        "the file name before its first dot ('district-42') names the warehouse's database",
+    ),
+    "warehouse named by a reserved word": ({"WAREHOUSE": "{tmp}/warehouse/select.duckdb"}, "('select')"),
 }
 
 
@@ -464,6 +469,7 @@ def test_secrets_never_reach_the_log_or_the_terminal(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- locks
+
 
 def test_a_folder_even_root_cannot_write_gives_a_clear_lock_message() -> None:
     """sysfs refuses new files whatever the user (root included)."""
