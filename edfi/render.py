@@ -32,6 +32,8 @@ from typing import Any
 
 import duckdb
 
+from extract.warehouse import open_warehouse
+
 from . import plan as plan_mod
 from .options import EdfiSettings
 from .plan import (
@@ -442,7 +444,7 @@ def render(settings: EdfiSettings, load_id: str) -> EdfiExport:
     staging = staging_dir_for(settings.edfi_output, load_id)
     for stale in settings.edfi_output.parent.glob(f"{settings.edfi_output.name}.tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    con = duckdb.connect(str(settings.warehouse))
+    con = open_warehouse(settings.warehouse)
     try:
         _require_models(con)
         plan_mod.ensure_state(con)

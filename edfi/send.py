@@ -34,6 +34,8 @@ from typing import Any, Protocol
 
 import duckdb
 
+from extract.warehouse import open_warehouse
+
 from . import plan as plan_mod
 from .options import EdfiSettings
 from .plan import ASSOCIATIONS, COHORTS, RESOURCES, STATE_SCHEMA, Action, Plan, Record, canonical_json
@@ -343,7 +345,7 @@ def _state_run(settings: EdfiSettings, ws: StateCopy) -> Iterator[_StateRun]:
     """The delivery state of the copy `ws`; the copy is published when the block ends without an error
     (after the caller committed), and left to its owner to discard otherwise. Refuses when no build was
     published."""
-    con = duckdb.connect(str(ws.work))
+    con = open_warehouse(ws.work)
     try:
         plan_mod.ensure_state(con)
         _, build_allowed, _ = _latest_build(con)

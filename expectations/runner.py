@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import duckdb
 
 from extract.contract import PROJECT_ROOT
+from extract.warehouse import open_warehouse
 from pipeline.config import Settings
 
 from .datadocs_assets import localize_data_docs
@@ -685,7 +686,7 @@ def validate_layer(
     gx_dir = Path(gx_dir or gx_dir_default()).resolve()
     run_at = dt.datetime.now(dt.UTC)
     run_id = f"{layer}-{run_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    con = duckdb.connect(str(settings.warehouse))
+    con = open_warehouse(settings.warehouse)
     try:
         if gx.in_process and "great_expectations" not in sys.modules:
             _preload_gx()

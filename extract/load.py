@@ -57,21 +57,12 @@ import pandas as pd
 from . import contract
 from .contract import Table
 from .scan import BINARY_HEADER, BOM, SIGNATURES, FileScan, LoadError, check_header, scan_file
+from .warehouse import open_warehouse
 
 __all__ = ["LoadError", "LoadResult", "bare_duckdb_load", "connect", "load_product", "scan_file"]
 
 _RAW_TEXT_LIMIT = 1_000_000  # characters of a rejected record kept in raw._rejects
 _LOOKAHEAD = 1  # files scanned ahead of DuckDB (each scan holds two int64 arrays of its records)
-# Rows per row group in the tables the load and dbt write (DuckDB's default: 122,880). DuckDB compresses a
-# full row group as the statement writes it, on the statement's threads; a table smaller than one row group
-# waits, uncompressed, for the next checkpoint, which compresses it on one thread while every other
-# statement's commit waits. On the 1 GB product the raw snapshot works (66,605 rows, 291 MB of JSON) made
-# a 1.8 s checkpoint of the load's commit and, copied by staging, a 2.4-4 s stall of both dbt threads.
-# Measured there (interleaved, the same minutes): the load 11.2-11.3 s instead of 12.2-12.3, dbt 20.2-20.8 s
-# instead of 23.2, the warehouse 1.03 GB instead of 0.98 (16,384 rows: the same times, 1.09 GB; 8,192:
-# dbt 17.8 s, 1.37 GB). The dbt profile attaches the warehouse with the same option (profiles.yml; a test
-# holds the two equal). Opening the file plainly, as analysts do, reads it as any other DuckDB file.
-ROW_GROUP_SIZE = 32_768
 
 
 @dataclass
@@ -134,29 +125,12 @@ _META_DDL = {
 }
 
 
-def catalog_name(warehouse: Path) -> str:
-    """The name DuckDB gives the file's database: `edreflect.duckdb.next` -> `edreflect`."""
-    return warehouse.name.lstrip(".").split(".")[0]
-
-
-def connect(warehouse: Path, row_group_size: int | None = ROW_GROUP_SIZE) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-write, explaining the one error people hit: the file is open elsewhere.
-    With a `row_group_size`, the file is attached under its own name with that option (only ATTACH takes
-    it) and made the default database, so unqualified names (`raw.x`) are the file's."""
+def connect(warehouse: Path, plain: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-write (`open_warehouse`; `plain`: DuckDB's defaults, for the benchmark's
+    reference), explaining the one error people hit: the file is open elsewhere."""
     try:
         warehouse.parent.mkdir(parents=True, exist_ok=True)
-        if row_group_size is None:
-            return duckdb.connect(str(warehouse))
-        con = duckdb.connect()
-        try:
-            path = str(warehouse).replace("'", "''")
-            name = '"' + catalog_name(warehouse).replace('"', '""') + '"'
-            con.execute(f"attach '{path}' as {name} (row_group_size {int(row_group_size)})")
-            con.execute(f"use {name}")
-        except BaseException:
-            con.close()
-            raise
-        return con
+        return duckdb.connect(str(warehouse)) if plain else open_warehouse(warehouse)
     except duckdb.IOException as exc:
         if "Could not set lock" in str(exc):
             raise LoadError(
@@ -653,7 +627,7 @@ def bare_duckdb_load(product_dir: Path, warehouse: Path) -> int:
     of the two timings is the price of the checks. Returns the number of rows loaded.
     """
     product_dir = Path(product_dir)
-    con = connect(Path(warehouse), row_group_size=None)  # DuckDB's defaults: the reference
+    con = connect(Path(warehouse), plain=True)  # DuckDB's defaults: the reference
     rows = 0
     try:
         con.execute("set enable_progress_bar = false")

@@ -454,7 +454,7 @@ def _check_warehouse(p: _Problems, raw: str, path: Path) -> None:
         return
     # the file's name before its first dot names its database in SQL, under which dbt and the loader attach
     # it (profiles.yml, extract/load.py): a plain name, as analysts type it unquoted
-    from extract.load import catalog_name
+    from extract.warehouse import catalog_name
 
     database = catalog_name(path)
     if not _SQL_NAME.fullmatch(database) or database.lower() in _taken_database_names():

@@ -139,9 +139,9 @@ def drop_previous_models(settings: Settings) -> int:
         return depth[uid]
 
     built = {(n["schema"], n.get("alias") or n["name"]): depth_of(uid) for uid, n in owned.items()}
-    import duckdb
+    from extract.warehouse import open_warehouse
 
-    con = duckdb.connect(str(settings.warehouse))
+    con = open_warehouse(settings.warehouse)
     try:
         found = [
             (schema, name, kind)

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from extract.contract import PROJECT_ROOT
+from extract.warehouse import open_warehouse
 
 from .config import Settings
 
@@ -34,7 +35,7 @@ def _latest_runs(warehouse: Path) -> list[tuple]:
     if not warehouse.is_file():
         return []
     try:
-        con = duckdb.connect(str(warehouse))  # not read-only: dbt (in-process) holds it read-write
+        con = open_warehouse(warehouse)
     except duckdb.Error:
         return []
     try:

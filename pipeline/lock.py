@@ -136,8 +136,10 @@ def check_not_open_elsewhere(warehouse: Path) -> None:
         return
     import duckdb
 
+    from extract.warehouse import open_warehouse
+
     try:
-        duckdb.connect(str(warehouse), read_only=False).close()
+        open_warehouse(warehouse).close()
     except duckdb.Error as exc:
         message = describe_open_elsewhere(str(exc), warehouse)
         if message is not None:

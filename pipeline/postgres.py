@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from extract.warehouse import open_warehouse
+
 from .config import Settings
 
 if TYPE_CHECKING:
@@ -362,7 +364,7 @@ def read_edfi(settings: Settings, schema_suffix: str) -> dict[str, int]:
     reads the same values it would read from dbt-duckdb's tables.
     """
     copied: dict[str, int] = {}
-    duck = duckdb.connect(str(settings.warehouse))
+    duck = open_warehouse(settings.warehouse)
     try:
         with (
             connect(settings) as pg,

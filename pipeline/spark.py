@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from extract.contract import PROJECT_ROOT
+from extract.warehouse import open_warehouse
 
 from .config import Settings
 
@@ -250,7 +251,7 @@ def read_edfi(settings: Settings) -> dict[str, int]:
     if not tables:
         raise SparkError(f"no edfi model was found in {folder}: dbt did not build them on Spark")
     copied: dict[str, int] = {}
-    duck = duckdb.connect(str(settings.warehouse))
+    duck = open_warehouse(settings.warehouse)
     try:
         duck.execute("begin")
         duck.execute(f"drop schema if exists {MODELS_SCHEMA} cascade")

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import duckdb
 
+from extract.warehouse import open_warehouse
+
 log = logging.getLogger(__name__)
 
 CARRIED_SCHEMAS = ("edfi_state", "quality")
@@ -182,7 +184,7 @@ def _remove(path: Path) -> None:
 
 def _checkpoint(path: Path) -> None:
     """Fold the write-ahead log into the file, so the renamed file is whole on its own."""
-    con = duckdb.connect(str(path))
+    con = open_warehouse(path)
     try:
         con.execute("checkpoint")
     finally:
@@ -221,7 +223,7 @@ def _next(path: Path) -> Path:
 
 def _carry(live: Path, work: Path) -> None:
     """Copy what outlives a run from the live warehouse into the new file."""
-    con = duckdb.connect(str(work))
+    con = open_warehouse(work)
     try:
         try:
             con.execute(f"attach '{_sql_path(live)}' as live (read_only)")

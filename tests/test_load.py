@@ -120,12 +120,12 @@ def test_tables_are_written_in_row_groups_of_the_loaders_size_and_dbt_attaches_a
     product: Path, warehouse: Path
 ):
     """A table of more rows than ROW_GROUP_SIZE is written in row groups of that size (compressed as the
-    statement writes them, not at the commit's checkpoint: extract/load.py says why); DuckDB's default
-    would keep these 40,000 rows in one. dbt's profile attaches the warehouse with the same option."""
-    from extract.load import ROW_GROUP_SIZE
+    statement writes them, not at the commit's checkpoint: extract/warehouse.py says why); DuckDB's default
+    would keep these 70,000 rows in one. dbt's profile attaches the warehouse with the same option."""
+    from extract.warehouse import ROW_GROUP_SIZE, open_warehouse
 
-    n = 40_000
-    assert ROW_GROUP_SIZE < n < 122_880
+    n = 70_000  # three row groups (a checkpoint merges no fewer), one at DuckDB's default
+    assert 2 * ROW_GROUP_SIZE < n < 122_880
     write_reports(product, *(report_row(i) for i in range(n)))
     load_product(product, warehouse, load_id="L1")
     groups = rows(
@@ -133,10 +133,21 @@ def test_tables_are_written_in_row_groups_of_the_loaders_size_and_dbt_attaches_a
         "select row_group_id, max(count) from pragma_storage_info('raw.groups__reports') "
         "where column_name = '_index' group by all order by 1",
     )
-    assert [c for _, c in groups] == [ROW_GROUP_SIZE, n - ROW_GROUP_SIZE]
+    assert [c for _, c in groups] == [ROW_GROUP_SIZE, ROW_GROUP_SIZE, n - 2 * ROW_GROUP_SIZE]
     assert rows(warehouse, "select count(*), count(distinct _source_line) from raw.groups__reports") == [
         (n, n)
     ]
+    # a later writer through open_warehouse keeps them; one that opens the file plainly merges every table's
+    # row groups at its checkpoint (why every writer of the pipeline uses open_warehouse)
+    count_groups = (
+        "select count(distinct row_group_id) from pragma_storage_info('raw.groups__reports') "
+        "where column_name = '_index'"
+    )
+    for connect, groups_after in ((open_warehouse, 3), (duckdb.connect, 1)):
+        con = connect(str(warehouse))
+        con.execute("create or replace table raw.written_after (a int)")
+        con.close()
+        assert rows(warehouse, count_groups) == [(groups_after,)], connect
 
     import yaml
 
