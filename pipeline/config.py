@@ -452,8 +452,8 @@ def _check_warehouse(p: _Problems, raw: str, path: Path) -> None:
     if raw.endswith(("/", os.sep)) or path.is_dir():
         p.add(f"{shown} is a folder: WAREHOUSE is the DuckDB file itself; {fix}")
         return
-    # the file's name before its first dot names its database in SQL, under which dbt and the loader attach
-    # it (profiles.yml, extract/load.py): a plain name, as analysts type it unquoted
+    # the file's name before its first dot names its database in SQL, under which dbt and every writer
+    # attach it (profiles.yml, extract/warehouse.py); dbt-duckdb writes the name into its ATTACH unquoted
     from extract.warehouse import catalog_name
 
     database = catalog_name(path)
