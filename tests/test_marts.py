@@ -229,6 +229,23 @@ def test_every_mart_declares_its_key_and_column_types(built: Built) -> None:
     assert scalar(built.warehouse, "select count(*) from duckdb_indexes() where schema_name = 'marts'") == 0
 
 
+def test_every_mart_has_its_columns_in_the_order_its_yaml_lists_them(built: Built) -> None:
+    """A table with a contract takes its YAML's column order (dbt inserts in that order) on every engine,
+    a view its SQL's: both must agree, or a mart that is a view on DuckDB and a table on Spark (tables
+    there) shows its columns in another order on each (`fct_snapshot_activity_works` did)."""
+    columns: dict[str, list[str]] = {}
+    for table, column in query(
+        built.warehouse,
+        "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
+        "order by table_name, ordinal_position",
+    ):
+        columns.setdefault(table, []).append(column)
+    models = _models(built.manifest, "marts")
+    assert set(columns) == set(models)
+    for name, node in models.items():
+        assert columns[name] == list(node["columns"]), name
+
+
 def _copy(built: Built, tmp_path: Path) -> Path:
     """The built warehouse in another folder under the same name: dbt's profile is then the same, so the
     module's target folder keeps serving one partial parse (pipeline/dbt.py)."""
