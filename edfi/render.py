@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from extract.warehouse import open_warehouse
+from extract.warehouse import open_warehouse, transaction
 
 from . import plan as plan_mod
 from .options import EdfiSettings
@@ -456,14 +456,13 @@ def render(settings: EdfiSettings, load_id: str) -> EdfiExport:
         summary = build_summary(con, settings, plan, files, extra_errors, blocked)
         check_summary(summary)
         plan_mod.write_output(staging, files, summary, settings)
-        con.begin()
-        plan_mod.write_records(con, "desired", desired)
-        plan_mod.write_pending(con, load_id, plan.actions)
-        con.execute(
-            f"insert into {STATE_SCHEMA}.builds values (?, ?, ?, ?)",
-            [load_id, plan_mod.utc_now(), allowed or None, canonical_json(summary)],
-        )
-        con.commit()
+        with transaction(con):
+            plan_mod.write_records(con, "desired", desired)
+            plan_mod.write_pending(con, load_id, plan.actions)
+            con.execute(
+                f"insert into {STATE_SCHEMA}.builds values (?, ?, ?, ?)",
+                [load_id, plan_mod.utc_now(), allowed or None, canonical_json(summary)],
+            )
         return EdfiExport(load_id=load_id, staging_dir=staging, plan=plan, summary=summary)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

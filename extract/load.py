@@ -57,7 +57,7 @@ import pandas as pd
 from . import contract
 from .contract import Table
 from .scan import BINARY_HEADER, BOM, SIGNATURES, FileScan, LoadError, check_header, scan_file
-from .warehouse import open_warehouse
+from .warehouse import open_warehouse, transaction
 
 __all__ = ["LoadError", "LoadResult", "bare_duckdb_load", "connect", "load_product", "scan_file"]
 
@@ -508,28 +508,25 @@ def load_product(product_dir: Path, warehouse: Path, load_id: str | None = None)
     try:
         plan = _plan(product_dir)
         con.execute("set enable_progress_bar = false")
-        con.execute("begin transaction")
-        _ensure_meta(con)
-        rows: dict[str, list[object]] = {}
-        landing = _largest_first(plan)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-scan") as pool:
-            for (t, path), scan in zip(landing, _scans(landing, pool), strict=True):
-                current = f"{t.relative_path}: "
-                rows[t.name] = _load_one(con, t, path, scan, load_id, loaded_at, result)
-        current = ""
-        # the manifest and the result in the contract's order, whatever the landing order
-        con.execute(_insert_sql("_loads", len(plan)), [v for t, _ in plan for v in rows[t.name]])
-        result.tables = {t.name: result.tables[t.name] for t, _ in plan}
-        unknown = _unknown_files(product_dir)
-        if unknown:
-            con.executemany(
-                _insert_sql("_drift"), [(load_id, None, rel, None, None, loaded_at) for rel in unknown]
-            )
-        con.execute("commit")
+        with transaction(con):  # rolled back on any error below: the raw layer keeps its previous state
+            _ensure_meta(con)
+            rows: dict[str, list[object]] = {}
+            landing = _largest_first(plan)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-scan") as pool:
+                for (t, path), scan in zip(landing, _scans(landing, pool), strict=True):
+                    current = f"{t.relative_path}: "
+                    rows[t.name] = _load_one(con, t, path, scan, load_id, loaded_at, result)
+            current = ""
+            # the manifest and the result in the contract's order, whatever the landing order
+            con.execute(_insert_sql("_loads", len(plan)), [v for t, _ in plan for v in rows[t.name]])
+            result.tables = {t.name: result.tables[t.name] for t, _ in plan}
+            unknown = _unknown_files(product_dir)
+            if unknown:
+                con.executemany(
+                    _insert_sql("_drift"), [(load_id, None, rel, None, None, loaded_at) for rel in unknown]
+                )
         con.close()
     except BaseException as exc:
-        with contextlib.suppress(duckdb.Error):  # no transaction is open if `begin` was not reached
-            con.execute("rollback")
         _record_failure(con, load_id, exc)
         with contextlib.suppress(duckdb.Error):
             con.close()

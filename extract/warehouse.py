@@ -19,6 +19,8 @@ nothing: the file reads as any other DuckDB file.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -48,3 +50,17 @@ def open_warehouse(warehouse: Path | str, read_only: bool = False) -> duckdb.Duc
         con.close()
         raise
     return con
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The block's statements in one transaction: committed when it ends, rolled back when it or the commit
+    raises (a failing rollback, as on a connection DuckDB has invalidated, does not hide the error)."""
+    con.execute("begin transaction")
+    try:
+        yield con
+        con.execute("commit")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
+        raise

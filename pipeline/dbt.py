@@ -139,7 +139,7 @@ def drop_previous_models(settings: Settings) -> int:
         return depth[uid]
 
     built = {(n["schema"], n.get("alias") or n["name"]): depth_of(uid) for uid, n in owned.items()}
-    from extract.warehouse import open_warehouse
+    from extract.warehouse import open_warehouse, transaction
 
     con = open_warehouse(settings.warehouse)
     try:
@@ -152,11 +152,10 @@ def drop_previous_models(settings: Settings) -> int:
             if (schema, name) in built
         ]
         found.sort(key=lambda r: -built[(r[0], r[1])])
-        con.execute("begin")
-        for schema, name, kind in found:
-            quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name))
-            con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {quoted}")
-        con.execute("commit")
+        with transaction(con):
+            for schema, name, kind in found:
+                quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name))
+                con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {quoted}")
     finally:
         con.close()
     return len(found)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from extract.warehouse import open_warehouse
+from extract.warehouse import open_warehouse, transaction
 
 from .config import Settings
 
@@ -378,17 +378,12 @@ def read_edfi(settings: Settings, schema_suffix: str) -> dict[str, int]:
                 [MODELS_SCHEMA + schema_suffix],
             )
             tables = [t for (t,) in cur.fetchall()]
-            duck.execute("begin")
-            duck.execute(f"drop schema if exists {MODELS_SCHEMA} cascade")
-            duck.execute(f"create schema {MODELS_SCHEMA}")
-            for table in tables:
-                csv_path = Path(tmp) / "table.csv"
-                copied[table] = _read_table(cur, duck, table, schema_suffix, csv_path, settings)
-            duck.execute("commit")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            duck.execute("rollback")
-        raise
+            with transaction(duck):
+                duck.execute(f"drop schema if exists {MODELS_SCHEMA} cascade")
+                duck.execute(f"create schema {MODELS_SCHEMA}")
+                for table in tables:
+                    csv_path = Path(tmp) / "table.csv"
+                    copied[table] = _read_table(cur, duck, table, schema_suffix, csv_path, settings)
     finally:
         duck.close()
     return copied

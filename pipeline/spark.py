@@ -30,7 +30,6 @@ removes.
 from __future__ import annotations
 
 import collections
-import contextlib
 import json
 import os
 import shutil
@@ -44,7 +43,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from extract.contract import PROJECT_ROOT
-from extract.warehouse import open_warehouse
+from extract.warehouse import open_warehouse, transaction
 
 from .config import Settings
 
@@ -253,24 +252,19 @@ def read_edfi(settings: Settings) -> dict[str, int]:
     copied: dict[str, int] = {}
     duck = open_warehouse(settings.warehouse)
     try:
-        duck.execute("begin")
-        duck.execute(f"drop schema if exists {MODELS_SCHEMA} cascade")
-        duck.execute(f"create schema {MODELS_SCHEMA}")
-        for table in tables:
-            files = f"{_sql_path(table)}/*.parquet"
-            columns = duck.execute(f"describe select * from read_parquet('{files}')").fetchall()
-            select = ", ".join(
-                f"cast({_q(name)} as {_TO_DUCKDB[typ]}) as {_q(name)}" if typ in _TO_DUCKDB else _q(name)
-                for name, typ, *_ in columns
-            )
-            relation = f"{MODELS_SCHEMA}.{_q(table.name)}"
-            duck.execute(f"create table {relation} as select {select} from read_parquet('{files}')")
-            copied[table.name] = int(duck.execute(f"select count(*) from {relation}").fetchone()[0])
-        duck.execute("commit")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            duck.execute("rollback")
-        raise
+        with transaction(duck):
+            duck.execute(f"drop schema if exists {MODELS_SCHEMA} cascade")
+            duck.execute(f"create schema {MODELS_SCHEMA}")
+            for table in tables:
+                files = f"{_sql_path(table)}/*.parquet"
+                columns = duck.execute(f"describe select * from read_parquet('{files}')").fetchall()
+                select = ", ".join(
+                    f"cast({_q(name)} as {_TO_DUCKDB[typ]}) as {_q(name)}" if typ in _TO_DUCKDB else _q(name)
+                    for name, typ, *_ in columns
+                )
+                relation = f"{MODELS_SCHEMA}.{_q(table.name)}"
+                duck.execute(f"create table {relation} as select {select} from read_parquet('{files}')")
+                copied[table.name] = int(duck.execute(f"select count(*) from {relation}").fetchone()[0])
     finally:
         duck.close()
     return copied
