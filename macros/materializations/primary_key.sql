@@ -14,7 +14,9 @@
   model (its previous table kept whole, as with the constraint: macros/materializations/table.sql) with a
   message that names the table, the key, how many values repeat and three of them. PostgreSQL keeps the
   declared constraint: its B-tree index is cheap there and serves lookups. The declaration itself stays in
-  the model's YAML (dbt docs and the manifest show it), its one home.
+  the model's YAML (dbt docs and the manifest show it), its one home. The check runs in this project's table
+  materialization (table.sql), the only one that creates tables here: a materialization added later (an
+  incremental model) must run `primary_key_check` too, or its key goes unchecked on DuckDB.
 -#}
 
 {#- the key's columns: a column's `primary_key` constraint, or the model's (with its `columns`) -#}
