@@ -63,3 +63,14 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
 
 def scalar(warehouse: Path, sql: str) -> object:
     return query(warehouse, sql)[0][0]
+
+
+def primary_key_declarations(node: dict) -> list[list[str]]:
+    """A manifest model's primary key declarations, each as its columns: the model's `primary_key`
+    constraints, then its columns' (a well-declared model has exactly one)."""
+    return [c["columns"] for c in node["constraints"] if c["type"] == "primary_key"] + [
+        [col["name"]]
+        for col in node["columns"].values()
+        for c in col["constraints"]
+        if c["type"] == "primary_key"
+    ]

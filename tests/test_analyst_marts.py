@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from _example_build import built_example
-from _marts import Built, dbt, example_settings, query, scalar
+from _marts import Built, dbt, example_settings, primary_key_declarations, query, scalar
 
 from pipeline.dbt import run_settings, target_dir
 
@@ -114,15 +114,9 @@ def _declared_keys(manifest: dict) -> dict[str, list[str]]:
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model" or not node["original_file_path"].startswith("models/marts/"):
             continue
-        columns = [
-            c["name"]
-            for c in node["columns"].values()
-            for k in c["constraints"]
-            if k["type"] == "primary_key"
-        ]
-        columns += [name for k in node["constraints"] if k["type"] == "primary_key" for name in k["columns"]]
-        if columns:
-            keys[node["name"]] = columns
+        declarations = primary_key_declarations(node)
+        if declarations:
+            keys[node["name"]] = [column for columns in declarations for column in columns]
     return keys
 
 

@@ -19,7 +19,16 @@ from pathlib import Path
 import duckdb
 import pytest
 from _example_build import built_example
-from _marts import EXAMPLE_PRODUCT, Built, dbt, example_settings, query, reading, scalar
+from _marts import (
+    EXAMPLE_PRODUCT,
+    Built,
+    dbt,
+    example_settings,
+    primary_key_declarations,
+    query,
+    reading,
+    scalar,
+)
 
 from extract.contract import OPTIONAL_GROUPS, OPTIONAL_TABLES, tables
 from extract.load import load_product
@@ -211,10 +220,7 @@ def test_every_mart_declares_its_key_and_column_types(built: Built) -> None:
             continue
         assert node["config"]["contract"]["enforced"], name
         assert all(c.get("data_type") for c in node["columns"].values()), name
-        keys = [c for c in node["constraints"] if c["type"] == "primary_key"] + [
-            c for col in node["columns"].values() for c in col["constraints"] if c["type"] == "primary_key"
-        ]
-        if len(keys) != 1:
+        if len(primary_key_declarations(node)) != 1:
             undeclared.append(name)
     assert undeclared == []
     # on DuckDB the key is checked by a query, not held by an index (macros/materializations/primary_key.sql):
